@@ -1,0 +1,63 @@
+# Two commands do everything on a fresh machine (virtual environment and installs included):
+#   make book   build the HTML book, executing every notebook
+#   make test   run the unit tests and every notebook under strict nbval
+# Re-running reuses the installed environment; it is rebuilt only when requirements change.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# One thread and no pip chatter everywhere; never export MPLBACKEND (figures would vanish).
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PATH := $(abspath $(BIN)):$(PATH)
+
+NOTEBOOKS = $(wildcard chapters/*.ipynb)
+PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
+               --nbval-sanitize-with nbval_sanitize.cfg
+
+.PHONY: help setup book test lab notebooks lint clean
+
+help:
+	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
+	@echo "make test       unit tests, doctests, lint, and strict nbval on every notebook"
+	@echo "make lab        open the notebooks in JupyterLab"
+	@echo "make notebooks  re-execute every notebook in place, top to bottom (refresh outputs)"
+	@echo "make clean      remove the build (keeps the virtual environment)"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing pinned requirements into $(VENV) (first time: about a minute) ..."
+	$(BIN)/pip install -qq -r requirements.txt
+	$(BIN)/pip install -qq --no-deps -e .
+	@touch $@
+
+book: $(STAMP)
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . -W --keep-going || \
+	  { for f in _build/html/reports/*.log; do [ -f "$$f" ] && echo "== $$f" && cat "$$f"; done; exit 1; }
+	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/ruff check rnnbias tests _ext
+	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+notebooks: $(STAMP)
+	@for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
+	done
+
+lint: $(STAMP)
+	$(BIN)/ruff check rnnbias tests _ext
+	$(BIN)/ruff format --check rnnbias tests _ext
+
+clean:
+	rm -rf _build

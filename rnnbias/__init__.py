@@ -1,0 +1,69 @@
+r"""rnnbias: the helper package of the book on temporal extrapolation in RNNs.
+
+Conventions, stated once (and on the book's notation page):
+
+- Every tensor has a leading **run** axis ``R``: a run is one initialisation (a seed, a scale),
+  and all runs are computed together in one tensor program. The lag/time axis comes last.
+- Everything is float64; float32 tensors are refused with an error rather than cast.
+- Shape letters: ``R`` runs, ``d`` state size, ``k`` training length, ``n`` lags evaluated,
+  ``N`` sampled sequences, ``T`` sequence (or test) length.
+- Initial entries are :math:`\mathcal N(0, \sigma^2/d)` (:func:`init_gaussian`).
+- Losses are exact population losses under i.i.d. standard-normal inputs: no sampling.
+
+Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
+:mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.train` (batched gradient descent),
+:mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
+"""
+
+from .book import glue, sig
+from .linear import (
+    LinearRNN,
+    convolve,
+    extrapolation_error,
+    forward,
+    impulse_response,
+    init_gaussian,
+    population_loss,
+    population_loss_grad,
+    similarity_transform,
+    spectral_radius,
+    sup_error,
+)
+from .seeding import set_seed
+from .teachers import (
+    Teacher,
+    from_impulse_response,
+    low_dimensional,
+    memoryless,
+    sample_sequences,
+)
+from .train import DivergenceError, GDConfig, TrainResult, train_gd
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceError",
+    "GDConfig",
+    "LinearRNN",
+    "Teacher",
+    "TrainResult",
+    "__version__",
+    "convolve",
+    "extrapolation_error",
+    "forward",
+    "from_impulse_response",
+    "glue",
+    "impulse_response",
+    "init_gaussian",
+    "low_dimensional",
+    "memoryless",
+    "population_loss",
+    "population_loss_grad",
+    "sample_sequences",
+    "set_seed",
+    "sig",
+    "similarity_transform",
+    "spectral_radius",
+    "sup_error",
+    "train_gd",
+]

@@ -1,0 +1,707 @@
+r"""Linear RNNs: parameters, impulse response, forward pass, exact population loss and gradient.
+
+Introduced in chapter 1, "Linear RNNs and their impulse response".
+
+One run of the model reads a scalar sequence :math:`x_1, \dots, x_T` and computes
+
+.. math::
+
+    h_t = A h_{t-1} + B x_t, \quad h_0 = 0, \qquad \hat y_t = C h_t .
+
+Unrolling the recursion gives a causal convolution with kernel :math:`g_j = C A^j B`:
+:math:`\hat y_t = \sum_{j=0}^{t-1} g_j\, x_{t-j}`. With i.i.d. zero-mean, unit-variance inputs
+the population loss of the final output on length-:math:`k` sequences is exactly
+
+.. math::
+
+    L_k = \mathbb E\big[(\hat y_k - y_k)^2\big] = \sum_{j=0}^{k-1} (g_j - g^\star_j)^2 ,
+
+where :math:`g^\star` is the teacher's impulse response. No sampling is needed anywhere.
+
+Conventions: every tensor has a leading run axis ``R`` (many initialisations, seeds or scales
+computed in one tensor program); the lag/time axis comes last; everything is float64.
+
+Public names: :class:`LinearRNN`, :func:`init_gaussian`, :func:`impulse_response`,
+:func:`forward`, :func:`convolve`, :func:`population_loss`, :func:`population_loss_grad`,
+:func:`extrapolation_error`, :func:`sup_error`, :func:`similarity_transform`,
+:func:`spectral_radius`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from . import _checks
+
+__all__ = [
+    "LinearRNN",
+    "convolve",
+    "extrapolation_error",
+    "forward",
+    "impulse_response",
+    "init_gaussian",
+    "population_loss",
+    "population_loss_grad",
+    "similarity_transform",
+    "spectral_radius",
+    "sup_error",
+]
+
+STRUCTURES = ("full", "diagonal", "symmetric")
+LOSSES = ("final", "all")
+_SYMMETRY_TOL = 1e-12
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class LinearRNN:
+    r"""A batch of ``R`` linear RNNs with state dimension ``d``, scalar input and output.
+
+    Three parameterisations (``structure``):
+
+    ``"full"``
+        ``A`` of shape (R, d, d), ``B`` and ``C`` of shape (R, d).
+    ``"diagonal"``
+        ``A`` of shape (R, d) holds the diagonal :math:`a` of the recurrent matrix; ``B`` holds
+        :math:`b`, ``C`` holds :math:`c`, so that :math:`g_j = \sum_i b_i c_i a_i^j`.
+    ``"symmetric"``
+        The symmetric-balanced set :math:`A = A^\top`, :math:`C = B^\top`: ``A`` of shape
+        (R, d, d) symmetric and ``C`` equal to ``B``. Gradient descent started here stays here
+        (chapter 4).
+
+    ``B`` is the input vector and ``C`` the output vector, both stored as rows of shape (R, d).
+    The container is immutable; unpack it as ``A, B, C = model``.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a float64 tensor (float32 is refused, not cast).
+    ValueError
+        For an unknown structure, inconsistent shapes, non-finite entries, a non-symmetric
+        ``A`` or ``C != B`` under ``structure="symmetric"``.
+
+    References
+    ----------
+    Introduced in chapter 1, section "The model".
+    """
+
+    A: Tensor
+    B: Tensor
+    C: Tensor
+    structure: str = "full"
+
+    def __post_init__(self) -> None:
+        _validate(self, finite=True)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter((self.A, self.B, self.C))
+
+    def __repr__(self) -> str:
+        return f"LinearRNN(structure={self.structure!r}, runs={self.runs}, d={self.d})"
+
+    @property
+    def runs(self) -> int:
+        """Number of runs ``R`` in the batch."""
+        return self.B.shape[0]
+
+    @property
+    def d(self) -> int:
+        """State dimension ``d``."""
+        return self.B.shape[1]
+
+    def select(self, runs: int | slice | Sequence[int] | Tensor) -> LinearRNN:
+        """Return the runs picked by ``runs`` (an int keeps the run axis, with R = 1)."""
+        if isinstance(runs, int) and not isinstance(runs, bool):
+            if not -self.runs <= runs < self.runs:
+                raise ValueError(f"runs must index one of {self.runs} runs, got {runs}")
+            runs = slice(runs % self.runs, runs % self.runs + 1)
+        return _unchecked(self.A[runs], self.B[runs], self.C[runs], self.structure)
+
+    def to_full(self) -> LinearRNN:
+        """Return the same models with ``structure="full"`` (a diagonal ``A`` is embedded)."""
+        A = torch.diag_embed(self.A) if self.structure == "diagonal" else self.A
+        return _unchecked(A, self.B, self.C, "full")
+
+
+def _validate(model: LinearRNN, *, finite: bool) -> None:
+    structure = _checks.as_choice("structure", model.structure, STRUCTURES)
+    ndim_A = 2 if structure == "diagonal" else 3
+    A = _checks.as_tensor("A", model.A, ndim=ndim_A, finite=finite)
+    B = _checks.as_tensor("B", model.B, ndim=2, finite=finite)
+    C = _checks.as_tensor("C", model.C, ndim=2, finite=finite)
+    R, d = B.shape
+    if R < 1 or d < 1:
+        raise ValueError(f"B must have shape (R, d) with R >= 1 and d >= 1, got {tuple(B.shape)}")
+    if C.shape != B.shape:
+        raise ValueError(f"C must have the shape of B, {(R, d)}, got {tuple(C.shape)}")
+    expected_A = (R, d) if structure == "diagonal" else (R, d, d)
+    if A.shape != expected_A:
+        raise ValueError(
+            f"A must have shape {expected_A} for structure={structure!r} "
+            f"(R={R} runs and d={d} from B), got {tuple(A.shape)}"
+        )
+    if structure == "symmetric":
+        asym = float((A - A.mT).abs().max())
+        scale = max(1.0, float(A.abs().max()))
+        if asym > _SYMMETRY_TOL * scale:
+            raise ValueError(
+                f"A must be symmetric for structure='symmetric', got max|A - A^T| = {asym:.3g}"
+            )
+        if not torch.equal(B, C):
+            raise ValueError("C must equal B for structure='symmetric' (the balanced set C = B^T)")
+    for name, value in (("A", A), ("B", B), ("C", C)):
+        object.__setattr__(model, name, value)
+
+
+def _unchecked(A: Tensor, B: Tensor, C: Tensor, structure: str) -> LinearRNN:
+    """Build a model without validation (internal: shapes known good, NaN rows allowed)."""
+    model = object.__new__(LinearRNN)
+    for name, value in (("A", A), ("B", B), ("C", C), ("structure", structure)):
+        object.__setattr__(model, name, value)
+    return model
+
+
+def _as_list(x: object) -> list:
+    """A scalar becomes [x]; a sequence, array or tensor becomes a list of its entries."""
+    if hasattr(x, "__len__") and not isinstance(x, str):
+        return list(x.reshape(-1)) if hasattr(x, "reshape") else list(x)
+    return [x]
+
+
+def _item(x: object) -> object:
+    """Unwrap a 0-d tensor or NumPy scalar to a Python number (other values unchanged)."""
+    return x.item() if hasattr(x, "item") and getattr(x, "ndim", 1) == 0 else x
+
+
+def _check_model(model: object) -> LinearRNN:
+    if not isinstance(model, LinearRNN):
+        raise TypeError(f"model must be a LinearRNN, got {type(model).__name__}")
+    return model
+
+
+def init_gaussian(
+    d: int,
+    sigma: float | Sequence[float],
+    seed: int | Sequence[int] = 0,
+    *,
+    structure: str = "full",
+) -> LinearRNN:
+    r"""Draw Gaussian initialisations, one run per (sigma, seed) pair.
+
+    Every entry of :math:`A, B, C` (or :math:`a, b, c`) is :math:`\mathcal N(0, \sigma^2/d)`,
+    so the spectral radius of a full :math:`A_0` is about :math:`\sigma` whatever ``d`` is.
+    For ``structure="symmetric"``, :math:`A_0 = (G + G^\top)/\sqrt 2` with :math:`G` drawn as
+    above (spectral radius about :math:`2\sigma`) and :math:`C_0 = B_0^\top`.
+
+    Each run draws one standard-normal *base draw* from its own ``seed`` and rescales it by its
+    ``sigma``, so runs with the same seed and different scales share the same direction: sweeps
+    over ``sigma`` then compare like with like.
+
+    Parameters
+    ----------
+    d : int
+        State dimension, ``d >= 1``.
+    sigma : float or sequence of float, length R
+        Initialisation scale of each run, ``>= 0``.
+    seed : int or sequence of int, length R
+        Seed of each run's base draw. Scalars broadcast against a sequence of the other.
+    structure : {"full", "diagonal", "symmetric"}
+
+    Returns
+    -------
+    LinearRNN
+        ``R = max(len(sigma), len(seed))`` runs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-integer or non-positive ``d``, a negative or non-finite scale, or sequences
+        of different lengths.
+
+    References
+    ----------
+    Introduced in chapter 1; the convention is stated on the notation page.
+
+    Examples
+    --------
+    >>> m = init_gaussian(4, [0.1, 1.0], seed=0)
+    >>> m
+    LinearRNN(structure='full', runs=2, d=4)
+    >>> bool(torch.allclose(m.A[1], 10 * m.A[0]))
+    True
+    """
+    d = _checks.as_int("d", d, minimum=1)
+    structure = _checks.as_choice("structure", structure, STRUCTURES)
+    sigmas = [_checks.as_float("sigma", _item(s), nonnegative=True) for s in _as_list(sigma)]
+    seeds = [_checks.as_int("seed", _item(s)) for s in _as_list(seed)]
+    if not sigmas or not seeds:
+        raise ValueError("sigma and seed must not be empty")
+    if len(sigmas) > 1 and len(seeds) > 1 and len(sigmas) != len(seeds):
+        raise ValueError(
+            f"sigma and seed must have the same length or be scalars, "
+            f"got lengths {len(sigmas)} and {len(seeds)}"
+        )
+    R = max(len(sigmas), len(seeds))
+    sigmas, seeds = sigmas * (R if len(sigmas) == 1 else 1), seeds * (R if len(seeds) == 1 else 1)
+    a_shape = (d,) if structure == "diagonal" else (d, d)
+    As, Bs, Cs = [], [], []
+    for s, sd in zip(sigmas, seeds, strict=True):
+        gen = torch.Generator().manual_seed(sd)
+        A0 = torch.randn(a_shape, generator=gen, dtype=torch.float64)
+        B0 = torch.randn(d, generator=gen, dtype=torch.float64)
+        C0 = torch.randn(d, generator=gen, dtype=torch.float64)
+        if structure == "symmetric":
+            A0, C0 = (A0 + A0.T) / math.sqrt(2.0), B0
+        scale = s / math.sqrt(d)
+        As.append(scale * A0)
+        Bs.append(scale * B0)
+        Cs.append(scale * C0)
+    return LinearRNN(torch.stack(As), torch.stack(Bs), torch.stack(Cs), structure)
+
+
+# --------------------------------------------------------------------------------------------
+# Impulse response and forward pass
+# --------------------------------------------------------------------------------------------
+
+
+def _matvec(A: Tensor, v: Tensor) -> Tensor:
+    return (A @ v.unsqueeze(-1)).squeeze(-1)
+
+
+def _powers(a: Tensor, n: int) -> Tensor:
+    """(R, d, n) tensor of a_i^j for j < n (with 0^0 = 1)."""
+    return a.unsqueeze(-1) ** torch.arange(n, dtype=a.dtype)
+
+
+def _krylov(A: Tensor, v: Tensor, n: int) -> Tensor:
+    """(R, n, d) tensor whose row j is A^j v."""
+    rows = [v]
+    for _ in range(n - 1):
+        rows.append(_matvec(A, rows[-1]))
+    return torch.stack(rows, dim=1)
+
+
+def impulse_response(model: LinearRNN, n: int) -> Tensor:
+    r"""Return the first ``n`` taps :math:`g_j = C A^j B` of every run.
+
+    .. math:: g_j = C A^j B, \qquad j = 0, \dots, n-1 .
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs.
+    n : int
+        Number of lags, ``n >= 1``.
+
+    Returns
+    -------
+    torch.Tensor, shape (R, n), float64
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``model`` is not a :class:`LinearRNN` or ``n`` is not a positive integer.
+
+    Notes
+    -----
+    Cost O(R n d^2) for full and symmetric models (``n`` matrix-vector products), O(R n d)
+    for diagonal ones. Exact up to round-off.
+
+    References
+    ----------
+    Introduced in chapter 1, section "Unrolling: a linear RNN is a convolution".
+
+    Examples
+    --------
+    >>> A = torch.tensor([[[0.5]]], dtype=torch.float64)
+    >>> one = torch.ones(1, 1, dtype=torch.float64)
+    >>> impulse_response(LinearRNN(A, one, one), 4)
+    tensor([[1.0000, 0.5000, 0.2500, 0.1250]], dtype=torch.float64)
+    """
+    model = _check_model(model)
+    n = _checks.as_int("n", n, minimum=1)
+    A, B, C = model
+    if model.structure == "diagonal":
+        return torch.einsum("rd,rdn->rn", B * C, _powers(A, n))
+    return (_krylov(A, B, n) * C.unsqueeze(1)).sum(-1)
+
+
+def _check_inputs(x: object, runs: int) -> Tensor:
+    x = _checks.as_tensor("x", x, ndim=(2, 3))
+    if x.ndim == 3 and x.shape[0] != runs:
+        raise ValueError(
+            f"x of shape (R, N, T) must have R = {runs} (the model's runs), got {tuple(x.shape)}"
+        )
+    if x.shape[-1] < 1:
+        raise ValueError(f"x must hold sequences of length T >= 1, got shape {tuple(x.shape)}")
+    return x
+
+
+def forward(model: LinearRNN, x: Tensor) -> Tensor:
+    r"""Run the recursion :math:`h_t = A h_{t-1} + B x_t`, :math:`\hat y_t = C h_t` on sequences.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs.
+    x : torch.Tensor, shape (N, T) or (R, N, T), float64
+        ``N`` input sequences of length ``T``, shared by every run or given per run.
+
+    Returns
+    -------
+    torch.Tensor, shape (R, N, T), float64
+        Every output :math:`\hat y_1, \dots, \hat y_T` of every run on every sequence.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-float64 ``x``, a wrong number of dimensions, or a run axis that does not match.
+
+    Notes
+    -----
+    Cost O(R N T d^2) (O(R N T d) for diagonal models). This is the "sampled" view of the model;
+    the book uses it only to check the exact formulas built on :func:`impulse_response`.
+
+    References
+    ----------
+    Introduced in chapter 1, section "The model".
+    """
+    model = _check_model(model)
+    x = _check_inputs(x, model.runs)
+    A, B, C = model
+    R, d = B.shape
+    N, T = x.shape[-2:]
+    xs = x.expand(R, N, T)
+    h = torch.zeros(R, N, d, dtype=x.dtype)
+    out = torch.empty(R, N, T, dtype=x.dtype)
+    for t in range(T):
+        h = h * A.unsqueeze(1) if model.structure == "diagonal" else h @ A.mT
+        h = h + xs[:, :, t, None] * B.unsqueeze(1)
+        out[:, :, t] = (h * C.unsqueeze(1)).sum(-1)
+    return out
+
+
+def convolve(g: Tensor, x: Tensor) -> Tensor:
+    r"""Causal convolution :math:`y_t = \sum_{j=0}^{t-1} g_j\, x_{t-j}` for every position t.
+
+    Parameters
+    ----------
+    g : torch.Tensor, shape (n,) or (R, n), float64
+        Kernel (an impulse response); needs ``n >= T``.
+    x : torch.Tensor, shape (N, T) or (R, N, T), float64
+        Input sequences.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, T) or (R, N, T), float64
+        ``y[..., t]`` is the output after reading ``x[..., :t+1]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-float64 inputs, wrong dimensions, or a kernel shorter than the sequences.
+
+    References
+    ----------
+    Introduced in chapter 1, section "Unrolling: a linear RNN is a convolution".
+    """
+    g = _checks.as_tensor("g", g, ndim=(1, 2))
+    x = _checks.as_tensor("x", x, ndim=(2, 3))
+    T = x.shape[-1]
+    if g.shape[-1] < T:
+        raise ValueError(
+            f"g must have at least T = {T} taps (the sequence length), got {g.shape[-1]}"
+        )
+    if g.ndim == 2 and x.ndim == 3 and x.shape[0] != g.shape[0]:
+        raise ValueError(
+            f"g of shape (R, n) and x of shape (R, N, T) need the same R, got "
+            f"{tuple(g.shape)} and {tuple(x.shape)}"
+        )
+    gj = g.unsqueeze(-2) if g.ndim == 2 else g  # (R, 1, n) broadcasts against (R?, N, T)
+    y = torch.zeros(torch.broadcast_shapes(gj[..., :1].shape, x.shape), dtype=x.dtype)
+    for j in range(T):
+        y[..., j:] += gj[..., j : j + 1] * x[..., : T - j]
+    return y
+
+
+# --------------------------------------------------------------------------------------------
+# Population loss, gradient, extrapolation
+# --------------------------------------------------------------------------------------------
+
+
+def _target(teacher: object, n: int) -> Tensor:
+    """The teacher's first n taps, shape (n,) or (R, n)."""
+    if hasattr(teacher, "impulse_response") and not isinstance(teacher, Tensor):
+        return teacher.impulse_response(n)
+    g = _checks.as_tensor("teacher", teacher, ndim=(1, 2))
+    if g.shape[-1] < n:
+        raise ValueError(
+            f"teacher impulse response must have at least {n} taps here, got {g.shape[-1]}"
+        )
+    return g[..., :n]
+
+
+def _loss_weights(k: int, outputs: str) -> Tensor:
+    j = torch.arange(k, dtype=torch.float64)
+    return torch.ones(k, dtype=torch.float64) if outputs == "final" else 1.0 - j / k
+
+
+def population_loss(model: LinearRNN, teacher: object, k: int, *, outputs: str = "final") -> Tensor:
+    r"""Exact population loss on length-``k`` sequences with i.i.d. standard-normal inputs.
+
+    .. math::
+
+        L_k = \sum_{j=0}^{k-1} (g_j - g^\star_j)^2 \quad (\text{outputs}=\text{"final"}),
+        \qquad
+        \bar L_k = \sum_{j=0}^{k-1} \Big(1 - \frac{j}{k}\Big)(g_j - g^\star_j)^2
+        \quad (\text{outputs}=\text{"all"}).
+
+    The first is :math:`\mathbb E[(\hat y_k - y_k)^2]`; the second averages the squared error of
+    all ``k`` outputs. Any zero-mean, unit-variance, uncorrelated inputs give the same values.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs.
+    teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
+        The target impulse response :math:`g^\star` (see :mod:`rnnbias.teachers`).
+    k : int
+        Training length, ``k >= 1``.
+    outputs : {"final", "all"}
+        Loss on the final output only, or averaged over all outputs.
+
+    Returns
+    -------
+    torch.Tensor, shape (R,), float64
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong model, teacher or ``k``, or an unknown ``outputs``.
+
+    References
+    ----------
+    Introduced in chapter 1, section "The population loss sees only the first k taps".
+    """
+    k = _checks.as_int("k", k, minimum=1)
+    outputs = _checks.as_choice("outputs", outputs, LOSSES)
+    g = impulse_response(model, k)
+    return (_loss_weights(k, outputs) * (g - _target(teacher, k)) ** 2).sum(-1)
+
+
+class Gradient(NamedTuple):
+    """Gradients with the shapes of a model's ``A``, ``B``, ``C``."""
+
+    A: Tensor
+    B: Tensor
+    C: Tensor
+
+
+def population_loss_grad(
+    model: LinearRNN, teacher: object, k: int, *, outputs: str = "final"
+) -> tuple[Tensor, Gradient]:
+    r"""Return the exact population loss and its closed-form gradient.
+
+    With :math:`r_j = 2 w_j (g_j - g^\star_j)` (:math:`w_j = 1`, or :math:`1 - j/k` for
+    ``outputs="all"``), :math:`v_j = A^j B^\top` and :math:`u_j = (A^\top)^j C^\top`:
+
+    .. math::
+
+        \nabla_C L = \sum_{j<k} r_j v_j^\top, \qquad
+        \nabla_B L = \sum_{j<k} r_j u_j, \qquad
+        \nabla_A L = \sum_{j=1}^{k-1} r_j \sum_{l+m=j-1} u_l v_m^\top .
+
+    For diagonal models, with :math:`s_i = \sum_j r_j a_i^j`: :math:`\partial_{b_i} L = c_i s_i`,
+    :math:`\partial_{c_i} L = b_i s_i`, :math:`\partial_{a_i} L = b_i c_i \sum_{j\ge1} r_j\, j\,
+    a_i^{j-1}`. For ``structure="symmetric"`` the full gradient, which on that set is already
+    symmetric in ``A`` and equal for ``B`` and ``C``, is symmetrised to remove round-off, so that
+    gradient descent stays on the set exactly.
+
+    Parameters
+    ----------
+    model, teacher, k, outputs
+        As in :func:`population_loss`.
+
+    Returns
+    -------
+    loss : torch.Tensor, shape (R,)
+    grad : Gradient
+        ``grad.A``, ``grad.B``, ``grad.C`` with the shapes of ``model.A``, ``model.B``, ``model.C``.
+
+    Notes
+    -----
+    Cost O(R (k^2 d + k d^2)) for full models and O(R k d) for diagonal ones; no autograd.
+
+    References
+    ----------
+    Derived in chapter 4; used by :func:`rnnbias.train.train_gd`.
+    """
+    model = _check_model(model)
+    k = _checks.as_int("k", k, minimum=1)
+    outputs = _checks.as_choice("outputs", outputs, LOSSES)
+    target = _target(teacher, k)
+    w = _loss_weights(k, outputs)
+    A, B, C = model
+    if model.structure == "diagonal":
+        P = _powers(A, k)  # (R, d, k)
+        diff = torch.einsum("rd,rdk->rk", B * C, P) - target
+        r = 2.0 * w * diff
+        s = torch.einsum("rk,rdk->rd", r, P)
+        lag = torch.arange(1, k, dtype=A.dtype)
+        t = torch.einsum("rk,rdk->rd", r[:, 1:] * lag, P[:, :, : k - 1])
+        return (w * diff**2).sum(-1), Gradient(B * C * t, C * s, B * s)
+    V = _krylov(A, B, k)  # (R, k, d): A^j B
+    U = V if model.structure == "symmetric" else _krylov(A.mT, C, k)  # (A^T)^j C
+    diff = (V * C.unsqueeze(1)).sum(-1) - target
+    r = 2.0 * w * diff
+    gC = torch.einsum("rj,rjd->rd", r, V)
+    gB = torch.einsum("rj,rjd->rd", r, U)
+    if k >= 2:
+        idx = torch.arange(k - 1).unsqueeze(1) + torch.arange(k - 1).unsqueeze(0) + 1
+        hank = torch.cat([r, r.new_zeros(r.shape[0], k - 2)], dim=1)[:, idx]  # r_{l+m+1}
+        gA = torch.einsum("rld,rlm,rme->rde", U[:, : k - 1], hank, V[:, : k - 1])
+    else:
+        gA = torch.zeros_like(A)
+    if model.structure == "symmetric":
+        gA = 0.5 * (gA + gA.mT)
+        gB = gC = 0.5 * (gB + gC)
+    return (w * diff**2).sum(-1), Gradient(gA, gB, gC)
+
+
+def _lengths(name: str, T: int | Sequence[int], minimum: int) -> tuple[list[int], bool]:
+    if hasattr(T, "__len__") and not isinstance(T, str):
+        values = [_checks.as_int(name, _item(t), minimum=minimum) for t in _as_list(T)]
+        if not values:
+            raise ValueError(f"{name} must not be empty")
+        return values, True
+    return [_checks.as_int(name, T, minimum=minimum)], False
+
+
+def extrapolation_error(
+    model: LinearRNN, teacher: object, k: int, T: int | Sequence[int]
+) -> Tensor:
+    r"""Extrapolation error :math:`E_{k,T} = L_T - L_k = \sum_{j=k}^{T-1} (g_j - g^\star_j)^2`.
+
+    The increase of the (final-output) population loss when the test length ``T`` exceeds the
+    training length ``k``: it depends only on the tail taps :math:`j \ge k` that training on
+    length ``k`` never sees.
+
+    Parameters
+    ----------
+    model : LinearRNN
+    teacher : Teacher or torch.Tensor
+        As in :func:`population_loss`.
+    k : int
+        Training length, ``k >= 1``.
+    T : int or sequence of int
+        Test length(s), each ``>= k``.
+
+    Returns
+    -------
+    torch.Tensor, shape (R,) for an int ``T``, (R, len(T)) for a sequence
+
+    Raises
+    ------
+    TypeError, ValueError
+        For ``k < 1``, any ``T < k``, or a wrong model or teacher.
+
+    Notes
+    -----
+    The tail is summed directly (not as a difference of two losses), so tiny errors keep full
+    relative precision.
+
+    References
+    ----------
+    Introduced in chapter 1; defined and studied in chapter 2.
+    """
+    k = _checks.as_int("k", k, minimum=1)
+    Ts, many = _lengths("T", T, minimum=k)
+    n = max(Ts)
+    sq = (impulse_response(model, n) - _target(teacher, n)) ** 2
+    tail = torch.cat([sq.new_zeros(sq.shape[0], 1), sq[:, k:].cumsum(-1)], dim=1)
+    out = tail[:, [t - k for t in Ts]]
+    return out if many else out[:, 0]
+
+
+def sup_error(model: LinearRNN, teacher: object, T: int) -> Tensor:
+    r"""Sup-norm error over the first ``T`` lags, :math:`\max_{j<T} |g_j - g^\star_j|`.
+
+    Parameters
+    ----------
+    model : LinearRNN
+    teacher : Teacher or torch.Tensor
+    T : int
+        Number of lags, ``T >= 1``.
+
+    Returns
+    -------
+    torch.Tensor, shape (R,), float64
+
+    References
+    ----------
+    Introduced in chapter 1; the metric of chapters 6 and 7.
+    """
+    T = _checks.as_int("T", T, minimum=1)
+    return (impulse_response(model, T) - _target(teacher, T)).abs().amax(-1)
+
+
+def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
+    r"""Return :math:`(S A S^{-1},\ S B,\ C S^{-1})`, which has the same impulse response.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        Any structure; the result is ``structure="full"``.
+    S : torch.Tensor, shape (d, d) or (R, d, d), float64
+        Invertible change of basis of the state.
+
+    Returns
+    -------
+    LinearRNN, structure "full"
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong shape or dtype, or a singular ``S``.
+
+    References
+    ----------
+    Introduced in chapter 1, section "Many parameters, one function".
+    """
+    model = _check_model(model).to_full()
+    S = _checks.as_tensor("S", S, ndim=(2, 3))
+    R, d = model.runs, model.d
+    if S.shape[-2:] != (d, d) or (S.ndim == 3 and S.shape[0] != R):
+        raise ValueError(f"S must have shape ({d}, {d}) or ({R}, {d}, {d}), got {tuple(S.shape)}")
+    S = S.expand(R, d, d)
+    try:
+        A_new = torch.linalg.solve(S, S @ model.A, left=False)  # X S = S A  =>  X = S A S^{-1}
+        C_new = torch.linalg.solve(S, model.C.unsqueeze(1), left=False).squeeze(1)  # C S^{-1}
+    except RuntimeError as e:  # torch raises LinAlgError (a RuntimeError) for singular S
+        raise ValueError("S must be invertible, got a singular matrix") from e
+    return LinearRNN(A_new, _matvec(S, model.B), C_new, "full")
+
+
+def spectral_radius(model: LinearRNN) -> Tensor:
+    r"""Spectral radius :math:`\rho(A) = \max_i |\lambda_i(A)|` of every run, shape (R,).
+
+    References
+    ----------
+    Introduced in chapter 1, section "Eigenvalues shape the impulse response".
+    """
+    model = _check_model(model)
+    if model.structure == "diagonal":
+        return model.A.abs().amax(-1)
+    if model.structure == "symmetric":
+        return torch.linalg.eigvalsh(model.A).abs().amax(-1)
+    return torch.linalg.eigvals(model.A).abs().amax(-1)

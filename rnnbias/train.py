@@ -1,0 +1,265 @@
+r"""Full-batch gradient descent on the exact population loss, batched over runs.
+
+Each step of every run is
+
+.. math:: \theta \leftarrow \theta - \eta\, \nabla L_k(\theta)
+
+with the closed-form gradient of :func:`rnnbias.linear.population_loss_grad`: no sampling and
+no autograd, so ``R`` runs (seeds, scales) advance together in one tensor program.
+
+Stopping is per run: a run stops once its loss is at most ``tol`` (converged) or becomes
+non-finite (diverged); the others go on until ``max_steps``. A diverged run's parameters are
+set to NaN, so that nothing computed from them can pass for a number, and a warning (or, with
+``divergence="raise"``, an error) reports how many runs diverged.
+
+Introduced in chapter 1; used from chapter 3 on. Public names: :class:`GDConfig`,
+:class:`TrainResult`, :class:`DivergenceError`, :func:`train_gd`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from . import _checks
+from .linear import LOSSES, LinearRNN, _unchecked, population_loss_grad
+
+__all__ = ["DivergenceError", "GDConfig", "TrainResult", "train_gd"]
+
+
+class DivergenceError(RuntimeError):
+    """Raised by :func:`train_gd` with ``divergence="raise"`` when a run's loss is non-finite."""
+
+
+@dataclass(frozen=True)
+class GDConfig:
+    """Settings of :func:`train_gd`; every field is checked when the config is made.
+
+    References
+    ----------
+    Introduced in chapter 1, section "Training in one call" (chapter 3 on use it).
+    """
+
+    lr: float = 0.05  # step size eta (> 0)
+    max_steps: int = 10_000  # step budget per run (>= 0)
+    tol: float = 1e-12  # a run stops once its training loss is <= tol (>= 0; 0 = never early)
+    clip: float | None = None  # clip each run's gradient to this global norm (None: no clipping)
+    outputs: str = "final"  # loss on the final output ("final") or on all outputs ("all")
+    record_every: int = 1  # keep the loss (and tracked values) every this many steps (>= 1)
+    divergence: str = "warn"  # on a non-finite loss: "warn" once, or "raise" DivergenceError
+    progress: bool = False  # show a tqdm progress bar (off by default: library code is quiet)
+
+    def __post_init__(self) -> None:
+        _checks.as_float("lr", self.lr, positive=True)
+        _checks.as_int("max_steps", self.max_steps, minimum=0)
+        _checks.as_float("tol", self.tol, nonnegative=True)
+        if self.clip is not None:
+            _checks.as_float("clip", self.clip, positive=True)
+        _checks.as_choice("outputs", self.outputs, LOSSES)
+        _checks.as_int("record_every", self.record_every, minimum=1)
+        _checks.as_choice("divergence", self.divergence, ("warn", "raise"))
+        if not isinstance(self.progress, bool):
+            raise TypeError(f"progress must be a bool, got {self.progress!r}")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainResult:
+    """What :func:`train_gd` returns; nothing is mutated.
+
+    Attributes
+    ----------
+    model : LinearRNN
+        Final parameters of every run (NaN for diverged runs).
+    loss : torch.Tensor, shape (R,)
+        Final training loss (NaN for diverged runs).
+    steps : torch.Tensor, shape (R,), int64
+        GD steps each run took.
+    converged, diverged : torch.Tensor, shape (R,), bool
+        Runs that reached ``loss <= tol``; runs whose loss became non-finite.
+    history_steps : torch.Tensor, shape (n_records,), int64
+        Step numbers at which the history was recorded (0, ``record_every``, ..., last step).
+    loss_history : torch.Tensor, shape (n_records, R)
+        Training loss of every run at those steps (a stopped run keeps its final value).
+    tracked : dict of str to torch.Tensor
+        For each ``track`` function, its values stacked along a leading records axis.
+    """
+
+    model: LinearRNN
+    loss: Tensor
+    steps: Tensor
+    converged: Tensor
+    diverged: Tensor
+    history_steps: Tensor
+    loss_history: Tensor
+    tracked: dict[str, Tensor] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        R = self.model.runs
+        finite = self.loss[~self.diverged]
+        worst = f"{float(finite.max()):.4g}" if len(finite) else "nan"
+        return (
+            f"TrainResult(runs={R}, converged={int(self.converged.sum())}, "
+            f"diverged={int(self.diverged.sum())}, max_steps_taken={int(self.steps.max())}, "
+            f"max_final_loss={worst})"
+        )
+
+
+def _clip(grads: tuple[Tensor, ...], max_norm: float) -> tuple[Tensor, ...]:
+    """Scale each run's gradient so that its global norm is at most ``max_norm``."""
+    sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(-1) for g in grads)
+    factor = (max_norm / sq.sqrt().clamp_min(1e-300)).clamp(max=1.0)
+    return tuple(g * factor.view(-1, *([1] * (g.ndim - 1))) for g in grads)
+
+
+def _masked(params: tuple[Tensor, ...], mask: Tensor, value: float) -> tuple[Tensor, ...]:
+    return tuple(
+        torch.where(mask.view(-1, *([1] * (p.ndim - 1))), torch.full_like(p, value), p)
+        for p in params
+    )
+
+
+def train_gd(
+    model: LinearRNN,
+    teacher: object,
+    k: int,
+    config: GDConfig | None = None,
+    *,
+    track: Mapping[str, Callable[[LinearRNN], Tensor]] | None = None,
+    **overrides: object,
+) -> TrainResult:
+    r"""Train every run of ``model`` by full-batch GD on the exact length-``k`` loss.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        Initial parameters of ``R`` runs, any structure (finite entries).
+    teacher : Teacher or torch.Tensor
+        The target impulse response, as in :func:`rnnbias.linear.population_loss`.
+    k : int
+        Training length, ``k >= 1``.
+    config : GDConfig, optional
+        Settings; defaults to ``GDConfig()``.
+    track : mapping of str to callable, optional
+        Functions of the current model (returning a tensor with a leading run axis) recorded
+        with the loss, e.g. ``{"rho": spectral_radius}``.
+    **overrides
+        Fields of :class:`GDConfig` to change, e.g. ``lr=0.02, max_steps=5000``.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments (see :class:`GDConfig`).
+    DivergenceError
+        With ``divergence="raise"``, if any run's loss becomes non-finite.
+
+    Warns
+    -----
+    RuntimeWarning
+        With ``divergence="warn"`` (default), once, naming how many runs diverged.
+
+    Notes
+    -----
+    Per step: one call of :func:`~rnnbias.linear.population_loss_grad` for all runs, cost
+    O(R (k^2 d + k d^2)) for full models. Runs that stopped keep their parameters fixed.
+
+    References
+    ----------
+    Introduced in chapter 1, section "Training in one call".
+    """
+    if not isinstance(model, LinearRNN):
+        raise TypeError(f"model must be a LinearRNN, got {type(model).__name__}")
+    config = config if config is not None else GDConfig()
+    if not isinstance(config, GDConfig):
+        raise TypeError(f"config must be a GDConfig, got {type(config).__name__}")
+    names = [f.name for f in dataclasses.fields(GDConfig)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise TypeError(f"unknown setting(s) {unknown}; GDConfig has {names}")
+    config = dataclasses.replace(config, **overrides)
+    k = _checks.as_int("k", k, minimum=1)
+    track = dict(track or {})
+    for name, fn in track.items():
+        if not callable(fn):
+            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+
+    R, structure = model.runs, model.structure
+    params = (model.A.clone(), model.B.clone(), model.C.clone())
+    active = torch.ones(R, dtype=torch.bool)
+    converged = torch.zeros(R, dtype=torch.bool)
+    diverged = torch.zeros(R, dtype=torch.bool)
+    steps = torch.zeros(R, dtype=torch.int64)
+    rec_steps: list[int] = []
+    rec_loss: list[Tensor] = []
+    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
+
+    bar = None
+    if config.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.max_steps, desc="GD", leave=False)
+
+    step = 0
+    while True:
+        current = _unchecked(*params, structure)
+        loss, grad = population_loss_grad(current, teacher, k, outputs=config.outputs)
+        bad = active & ~torch.isfinite(loss)
+        if bad.any():
+            diverged |= bad
+            active &= ~bad
+            params = _masked(params, bad, float("nan"))
+            current = _unchecked(*params, structure)
+            loss = torch.where(bad, torch.full_like(loss, float("nan")), loss)
+        newly = active & (loss <= config.tol)
+        converged |= newly
+        active &= ~newly
+        last = step == config.max_steps or not bool(active.any())
+        if step % config.record_every == 0 or last:
+            rec_steps.append(step)
+            rec_loss.append(loss.clone())
+            for name, fn in track.items():
+                rec_track[name].append(torch.as_tensor(fn(current)).clone())
+        if last:
+            break
+        grads = tuple(grad)
+        if config.clip is not None:
+            grads = _clip(grads, config.clip)
+        lr = config.lr * active.to(loss.dtype)
+        params = tuple(
+            p - lr.view(-1, *([1] * (p.ndim - 1))) * g for p, g in zip(params, grads, strict=True)
+        )
+        steps += active.to(torch.int64)
+        step += 1
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+    n_div = int(diverged.sum())
+    if n_div:
+        message = (
+            f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
+            f"NaN. See result.diverged; a smaller lr or clip may help."
+        )
+        if config.divergence == "raise":
+            raise DivergenceError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    return TrainResult(
+        model=_unchecked(*params, structure),
+        loss=loss,
+        steps=steps,
+        converged=converged,
+        diverged=diverged,
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        loss_history=torch.stack(rec_loss),
+        tracked={name: torch.stack(values) for name, values in rec_track.items()},
+    )

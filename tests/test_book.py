@@ -1,0 +1,148 @@
+"""Tests of the book as a whole: the TOC, the committed notebooks, and the built HTML.
+
+The HTML tests need `make book` first. Locally they skip when `_build/html` is missing; in CI
+(`RNNBIAS_REQUIRE_BOOK=1`, set by `.ci/run`) a missing build is a failure.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+
+def toc_files() -> list[str]:
+    """Every `file:` entry of _toc.yml (root included), without extension."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def toc_notebooks() -> list[Path]:
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def test_every_toc_entry_is_exactly_one_page():
+    for f in toc_files():
+        sources = [ROOT / f"{f}{ext}" for ext in (".ipynb", ".md")]
+        present = [s.name for s in sources if s.exists()]
+        assert len(present) == 1, f"{f}: expected one .ipynb or .md page, found {present}"
+
+
+def test_every_notebook_is_in_the_toc():
+    on_disk = {p.relative_to(ROOT) for p in (ROOT / "chapters").glob("*.ipynb")}
+    assert on_disk == {p.relative_to(ROOT) for p in toc_notebooks()}
+
+
+def test_nbval_collects_exactly_the_toc_notebooks():
+    """Ask pytest itself which notebooks `make test` would run under nbval."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "--nbval",
+            "--nbval-current-env",
+            "chapters",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    ).stdout
+    collected = {line.split("::")[0] for line in out.splitlines() if ".ipynb::" in line}
+    expected = {str(p.relative_to(ROOT)) for p in toc_notebooks()}
+    assert expected, "the TOC lists no notebook"
+    assert collected == expected
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_notebook_was_executed_top_to_bottom_without_errors(notebook):
+    nb = json.loads(notebook.read_text())
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"execution counts {counts}"
+    for c in cells:
+        tags = c.get("metadata", {}).get("tags", [])
+        for o in c.get("outputs", []):
+            assert o["output_type"] != "error" or "raises-exception" in tags, (
+                f"stored error in a cell: {o.get('ename')}"
+            )
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_notebook_follows_the_anatomy(notebook):
+    """Title, objectives, a hidden setup cell that seeds, exercises with solutions, summary."""
+    nb = json.loads(notebook.read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert md.lstrip().startswith("# "), "a notebook opens with its title"
+    for heading in ("Learning objectives", "Summary", "What's next"):
+        assert heading in md, f"missing section: {heading}"
+    assert "rb.set_seed(" in "".join(code[0]["source"]) and "hide-input" in code[0]["metadata"].get(
+        "tags", []
+    ), "the first code cell is the hidden setup cell that seeds"
+    n_ex = len(re.findall(r"```\{exercise\}", md))
+    n_sol = len(re.findall(r"```\{solution\}", md))
+    assert n_ex >= 2 and n_sol == n_ex, f"{n_ex} exercises, {n_sol} solutions"
+    assert ":class: dropdown" in md
+
+
+# --- the built HTML ---------------------------------------------------------------------------
+
+
+def _need_html():
+    if not (HTML / "index.html").exists():
+        if os.environ.get("RNNBIAS_REQUIRE_BOOK"):
+            pytest.fail("the book is not built: run `make book` before the tests")
+        pytest.skip("the book is not built (run `make book`); CI requires it")
+
+
+def html_pages() -> list[Path]:
+    return [HTML / f"{f}.html" for f in toc_files()]
+
+
+def test_every_toc_page_is_built():
+    _need_html()
+    missing = [str(p.relative_to(HTML)) for p in html_pages() if not p.exists()]
+    assert not missing, missing
+
+
+def test_pages_load_nothing_from_the_network():
+    """Offline rendering: every script is local, and MathJax and the widget JS are shipped."""
+    _need_html()
+    assert (HTML / "_static" / "mathjax" / "tex-mml-chtml.js").exists()
+    assert (HTML / "_static" / "widgets" / "embed-amd.js").exists()
+    assert (HTML / "_static" / "widgets" / "require.js").exists()
+    for page in html_pages():
+        text = page.read_text()
+        remote = re.findall(r'<script[^>]+src="((?:https?:)?//[^"]+)"', text)
+        assert not remote, f"{page.name} loads scripts from the network: {remote}"
+        if 'class="math' in text:  # Sphinx loads MathJax only on pages with math
+            assert "_static/mathjax/tex-mml-chtml.js" in text, f"{page.name}: no local MathJax"
+
+
+def test_chapter_one_html_has_theorems_exercises_glue_citations_and_widgets():
+    _need_html()
+    text = (HTML / "chapters" / "01_linear_rnns.html").read_text()
+    assert (
+        'class="proof theorem admonition"' in text or 'class="proof proposition admonition"' in text
+    )
+    assert 'class="solution dropdown admonition"' in text
+    assert '<span class="pasted-text">' in text  # glued numbers
+    assert "Cohen-Karlik" in text  # author-year citation
+    assert "application/vnd.jupyter.widget-state+json" in text  # the explorer's saved state
+    assert "widgets/embed-amd.js" in text and "<img" in text  # widget JS and static figures

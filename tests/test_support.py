@@ -1,0 +1,105 @@
+"""Tests of the support modules: seeding, book helpers, plotting and widgets."""
+
+import math
+import random
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import rnnbias as rb
+from rnnbias import plotting, widgets
+
+
+def test_set_seed_seeds_everything_and_uses_one_thread():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()  # noqa: NPY002
+
+    rb.set_seed(3)
+    first = draw()
+    rb.set_seed(3)
+    assert draw() == first
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        rb.set_seed(-1)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        rb.set_seed(1.5)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (3.14159265, 3.142),
+        (0.000123456, 0.0001235),
+        (-98765.4, -98770.0),
+        (0.0, 0.0),
+        (torch.tensor(2.71828), 2.718),
+        (1e-30 / 3, 3.333e-31),
+    ],
+)
+def test_sig_rounds_to_four_significant_digits(x, expected):
+    assert rb.sig(x) == expected
+
+
+def test_sig_passes_non_finite_values_through():
+    assert math.isnan(rb.sig(float("nan"))) and rb.sig(float("inf")) == float("inf")
+
+
+def test_glue_returns_the_rounded_value(capsys):
+    assert rb.glue("x", torch.tensor(1.234567)) == 1.235
+    assert rb.glue("n", 12) == 12
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        rb.glue("", 1.0)
+
+
+def test_plot_style_is_opaque_and_dark_on_white():
+    plotting.plot_style()
+    assert mpl.rcParams["figure.facecolor"] == "white"
+    assert mpl.rcParams["savefig.facecolor"] == "white"
+    assert "#FFFF00" not in [c.upper() for c in plotting.COLORS]
+
+
+def test_plot_impulse_response_labels_axes_and_marks_k():
+    fig, ax = plt.subplots()
+    out = plotting.plot_impulse_response(
+        torch.ones(6, dtype=torch.float64), teacher=rb.memoryless().impulse_response(6), k=3, ax=ax
+    )
+    assert out is ax
+    assert ax.get_xlabel() == "lag $j$" and "g_j" in ax.get_ylabel()
+    assert any(list(line.get_xdata()) == [2.5, 2.5] for line in ax.lines)  # the k rule
+    plotting.plot_impulse_response([1.0, 2.0], ax=ax, marker="x", linestyle="none")  # overrides
+    assert ax.lines[-1].get_marker() == "x"
+    plt.close(fig)
+
+
+def test_plot_matrix_and_modes():
+    fig, ax = plt.subplots()
+    plotting.plot_matrix(torch.eye(3, dtype=torch.float64), ax=ax, title="I")
+    with pytest.raises(ValueError, match="M must be a matrix"):
+        plotting.plot_matrix(torch.ones(3), ax=ax)
+    plt.close(fig)
+    ax_eig, ax_g = plotting.plot_modes(rb.init_gaussian(4, 0.5, 0, structure="diagonal"), n=10)
+    assert ax_eig.get_xlabel() == r"Re $\lambda$" and len(ax_g.lines) >= 1
+    plt.close("all")
+
+
+def test_oscillator_has_the_stated_impulse_response():
+    r, theta, lam = 0.8, 0.7, -0.5
+    g = rb.impulse_response(widgets.oscillator(r, theta, lam), 12)[0]
+    j = torch.arange(12, dtype=torch.float64)
+    torch.testing.assert_close(g, r**j * torch.cos(j * theta) + lam**j)
+    eig = torch.linalg.eigvals(widgets.oscillator(r, theta, lam).A[0])
+    torch.testing.assert_close(
+        eig.abs().sort().values, torch.tensor([0.5, 0.8, 0.8], dtype=torch.float64)
+    )
+    with pytest.raises(ValueError, match="r must be >= 0"):
+        widgets.oscillator(-1.0, 0.0, 0.0)
+
+
+def test_eigenvalue_explorer_builds_three_sliders():
+    ui = widgets.eigenvalue_explorer(n=20)
+    sliders = [c for c in ui.children if hasattr(c, "value") and hasattr(c, "min")]
+    assert [s.description for s in sliders] == ["modulus r", "angle θ", "real λ"]
+    plt.close("all")

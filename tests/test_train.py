@@ -1,0 +1,155 @@
+"""Tests of rnnbias.train: convergence, stopping, batching, invariants and divergence."""
+
+import warnings
+
+import pytest
+import torch
+
+import rnnbias as rb
+from rnnbias.linear import LinearRNN
+
+F64 = torch.float64
+
+
+def test_gd_reaches_the_tolerance_and_stops():
+    model = rb.init_gaussian(4, [0.3, 0.5], [0, 1])
+    res = rb.train_gd(model, rb.memoryless(), 3, lr=0.05, max_steps=20_000, tol=1e-12)
+    assert res.converged.all() and not res.diverged.any()
+    assert (res.loss <= 1e-12).all()
+    assert (res.steps < 20_000).all()
+    torch.testing.assert_close(res.loss, rb.population_loss(res.model, rb.memoryless(), 3))
+    # a small step never increases the loss of this smooth problem by much
+    assert (res.loss_history[1:] <= res.loss_history[:-1] * (1 + 1e-9) + 1e-15).all()
+
+
+def test_runs_in_one_batch_equal_runs_trained_alone():
+    model = rb.init_gaussian(5, [0.2, 0.6, 0.9], [3, 4, 5])
+    teacher = rb.low_dimensional([0.8])
+    together = rb.train_gd(model, teacher, 4, lr=0.03, max_steps=300, tol=0.0)
+    for r in range(model.runs):
+        alone = rb.train_gd(model.select(r), teacher, 4, lr=0.03, max_steps=300, tol=0.0)
+        torch.testing.assert_close(alone.model.A[0], together.model.A[r], rtol=1e-13, atol=1e-15)
+        torch.testing.assert_close(alone.loss[0], together.loss[r], rtol=1e-13, atol=1e-18)
+
+
+def test_a_run_that_stopped_keeps_its_parameters():
+    model = rb.init_gaussian(3, [0.3, 0.3], [0, 1])
+    res = rb.train_gd(model, rb.memoryless(), 2, lr=0.05, max_steps=5000, tol=1e-6)
+    # continuing the converged result does not move it: the stopped runs are frozen
+    again = rb.train_gd(res.model, rb.memoryless(), 2, lr=0.05, max_steps=10, tol=1e-6)
+    assert torch.equal(again.model.A, res.model.A) and (again.steps == 0).all()
+
+
+def test_A_zero_is_invariant_under_gd():
+    model = rb.init_gaussian(6, 0.5, 0)
+    model = LinearRNN(torch.zeros_like(model.A), model.B, model.C)
+    res = rb.train_gd(model, rb.memoryless(), 5, lr=0.05, max_steps=500)
+    assert torch.count_nonzero(res.model.A) == 0
+
+
+@pytest.mark.parametrize("structure", ["symmetric", "diagonal"])
+def test_structure_is_preserved_exactly(structure):
+    model = rb.init_gaussian(6, [0.3, 0.5], [0, 1], structure=structure)
+    res = rb.train_gd(model, rb.memoryless(), 3, lr=0.05, max_steps=2000)
+    assert res.model.structure == structure
+    if structure == "symmetric":
+        assert torch.equal(res.model.A, res.model.A.mT) and torch.equal(res.model.B, res.model.C)
+    LinearRNN(*res.model, structure)  # still passes validation
+
+
+def test_history_and_tracking():
+    model = rb.init_gaussian(3, [0.4, 0.5], [0, 1])
+    res = rb.train_gd(
+        model,
+        rb.memoryless(),
+        3,
+        lr=0.05,
+        max_steps=25,
+        tol=0.0,
+        record_every=10,
+        track={"rho": rb.spectral_radius},
+    )
+    assert res.history_steps.tolist() == [0, 10, 20, 25]
+    assert res.loss_history.shape == (4, 2)
+    assert res.tracked["rho"].shape == (4, 2)
+    torch.testing.assert_close(res.tracked["rho"][0], rb.spectral_radius(model))
+    torch.testing.assert_close(res.loss_history[0], rb.population_loss(model, rb.memoryless(), 3))
+    assert repr(res).startswith("TrainResult(runs=2, converged=0, diverged=0, max_steps_taken=25")
+
+
+def test_zero_steps_returns_the_initial_model():
+    model = rb.init_gaussian(3, 0.4, 0)
+    res = rb.train_gd(model, rb.memoryless(), 3, max_steps=0)
+    assert torch.equal(res.model.A, model.A) and res.loss_history.shape == (1, 1)
+
+
+def test_clipping_bounds_each_step():
+    model = rb.init_gaussian(4, 1.5, 0)
+    res = rb.train_gd(model, rb.memoryless(), 4, lr=0.1, clip=0.01, max_steps=1, tol=0.0)
+    step = torch.cat([(a - b).reshape(-1) for a, b in zip(res.model, model, strict=True)])
+    assert float(step.norm()) <= 0.1 * 0.01 * (1 + 1e-12)
+
+
+def test_divergence_is_reported_per_run_and_never_returned_as_numbers():
+    model = rb.init_gaussian(4, [0.3, 3.0], [0, 1])
+    with pytest.warns(RuntimeWarning, match="1 of 2 runs diverged"):
+        res = rb.train_gd(model, rb.memoryless(), 5, lr=0.5, max_steps=200)
+    assert res.diverged.tolist() == [False, True]
+    assert torch.isnan(res.model.A[1]).all() and torch.isnan(res.loss[1])
+    assert torch.isfinite(res.model.A[0]).all() and torch.isfinite(res.loss[0])
+    assert "diverged=1" in repr(res)
+
+
+def test_divergence_can_raise():
+    model = rb.init_gaussian(4, 3.0, 1)
+    with pytest.raises(rb.DivergenceError, match="1 of 1 runs diverged"):
+        rb.train_gd(model, rb.memoryless(), 5, lr=0.5, max_steps=200, divergence="raise")
+
+
+def test_no_warning_without_divergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rb.train_gd(rb.init_gaussian(3, 0.3, 0), rb.memoryless(), 3, max_steps=50)
+
+
+def test_progress_bar_runs():
+    res = rb.train_gd(
+        rb.init_gaussian(3, 0.3, 0), rb.memoryless(), 3, max_steps=5, tol=0.0, progress=True
+    )
+    assert int(res.steps[0]) == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "match"),
+    [
+        ({"lr": -0.1}, ValueError, "lr must be > 0, got -0.1"),
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"lr": float("nan")}, ValueError, "lr must be finite"),
+        ({"max_steps": -1}, ValueError, "max_steps must be >= 0"),
+        ({"max_steps": 10.5}, TypeError, "max_steps must be an integer"),
+        ({"tol": -1e-3}, ValueError, "tol must be >= 0"),
+        ({"clip": 0.0}, ValueError, "clip must be > 0"),
+        ({"record_every": 0}, ValueError, "record_every must be >= 1"),
+        ({"outputs": "last"}, ValueError, "outputs must be one of"),
+        ({"divergence": "ignore"}, ValueError, "divergence must be one of"),
+        ({"progress": "yes"}, TypeError, "progress must be a bool"),
+        ({"learning_rate": 0.1}, TypeError, "unknown setting"),
+    ],
+)
+def test_bad_settings_are_rejected(overrides, error, match):
+    with pytest.raises(error, match=match):
+        rb.train_gd(rb.init_gaussian(3, 0.3, 0), rb.memoryless(), 3, **overrides)
+
+
+def test_bad_arguments_are_rejected():
+    m = rb.init_gaussian(3, 0.3, 0)
+    with pytest.raises(TypeError, match="model must be a LinearRNN"):
+        rb.train_gd((m.A, m.B, m.C), rb.memoryless(), 3)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        rb.train_gd(m, rb.memoryless(), 0)
+    with pytest.raises(TypeError, match="config must be a GDConfig"):
+        rb.train_gd(m, rb.memoryless(), 3, {"lr": 0.1})
+    with pytest.raises(TypeError, match=r"track\['x'\] must be callable"):
+        rb.train_gd(m, rb.memoryless(), 3, track={"x": 1})
+    with pytest.raises(ValueError, match="A must have finite entries"):
+        LinearRNN(m.A * float("nan"), m.B, m.C)  # non-finite initial models cannot be built
