@@ -101,7 +101,7 @@ class LinearRNN:
     structure: str = "full"
 
     def __post_init__(self) -> None:
-        _validate(self, finite=True)
+        _validate(self)
 
     def __iter__(self) -> Iterator[Tensor]:
         return iter((self.A, self.B, self.C))
@@ -125,7 +125,10 @@ class LinearRNN:
             if not -self.runs <= runs < self.runs:
                 raise ValueError(f"runs must index one of {self.runs} runs, got {runs}")
             runs = slice(runs % self.runs, runs % self.runs + 1)
-        return _unchecked(self.A[runs], self.B[runs], self.C[runs], self.structure)
+        picked = _unchecked(self.A[runs], self.B[runs], self.C[runs], self.structure)
+        if picked.runs == 0:
+            raise ValueError(f"runs must pick at least one of {self.runs} runs, got {runs!r}")
+        return picked
 
     def to_full(self) -> LinearRNN:
         """Return the same models with ``structure="full"`` (a diagonal ``A`` is embedded)."""
@@ -133,12 +136,12 @@ class LinearRNN:
         return _unchecked(A, self.B, self.C, "full")
 
 
-def _validate(model: LinearRNN, *, finite: bool) -> None:
+def _validate(model: LinearRNN) -> None:
     structure = _checks.as_choice("structure", model.structure, STRUCTURES)
     ndim_A = 2 if structure == "diagonal" else 3
-    A = _checks.as_tensor("A", model.A, ndim=ndim_A, finite=finite)
-    B = _checks.as_tensor("B", model.B, ndim=2, finite=finite)
-    C = _checks.as_tensor("C", model.C, ndim=2, finite=finite)
+    A = _checks.as_tensor("A", model.A, ndim=ndim_A)
+    B = _checks.as_tensor("B", model.B, ndim=2)
+    C = _checks.as_tensor("C", model.C, ndim=2)
     R, d = B.shape
     if R < 1 or d < 1:
         raise ValueError(f"B must have shape (R, d) with R >= 1 and d >= 1, got {tuple(B.shape)}")

@@ -334,6 +334,7 @@ def test_symmetric_structure_is_checked():
         (lambda m: rb.init_gaussian(3, [0.1, 0.2], [1, 2, 3]), ValueError, "same length"),
         (lambda m: rb.init_gaussian(3, 0.1, structure="tri"), ValueError, "structure must be"),
         (lambda m: m.select(5), ValueError, "runs must index one of 1 runs"),
+        (lambda m: m.select([]), ValueError, "runs must pick at least one of 1 runs"),
     ],
     ids=lambda v: None if callable(v) else str(v)[:30],
 )

@@ -47,7 +47,7 @@ def test_sig_passes_non_finite_values_through():
     assert math.isnan(rb.sig(float("nan"))) and rb.sig(float("inf")) == float("inf")
 
 
-def test_glue_returns_the_rounded_value(capsys):
+def test_glue_returns_the_rounded_value():
     assert rb.glue("x", torch.tensor(1.234567)) == 1.235
     assert rb.glue("n", 12) == 12
     with pytest.raises(TypeError, match="name must be a non-empty string"):
