@@ -11,14 +11,17 @@ Conventions, stated once (and on the book's notation page):
 - Losses are exact population losses under i.i.d. standard-normal inputs: no sampling.
 
 Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
-:mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.train` (batched gradient descent),
+:mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.constructions` (interpolating
+models with chosen tails), :mod:`~rnnbias.train` (batched gradient descent),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
+from . import constructions
 from .book import glue, sig
 from .linear import (
     LinearRNN,
     convolve,
+    empirical_loss,
     extrapolation_error,
     forward,
     impulse_response,
@@ -48,7 +51,9 @@ __all__ = [
     "Teacher",
     "TrainResult",
     "__version__",
+    "constructions",
     "convolve",
+    "empirical_loss",
     "extrapolation_error",
     "forward",
     "from_impulse_response",

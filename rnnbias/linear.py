@@ -22,9 +22,9 @@ Conventions: every tensor has a leading run axis ``R`` (many initialisations, se
 computed in one tensor program); the lag/time axis comes last; everything is float64.
 
 Public names: :class:`LinearRNN`, :func:`init_gaussian`, :func:`impulse_response`,
-:func:`forward`, :func:`convolve`, :func:`population_loss`, :func:`population_loss_grad`,
-:func:`extrapolation_error`, :func:`sup_error`, :func:`similarity_transform`,
-:func:`spectral_radius`.
+:func:`forward`, :func:`convolve`, :func:`population_loss`, :func:`empirical_loss`,
+:func:`population_loss_grad`, :func:`extrapolation_error`, :func:`sup_error`,
+:func:`similarity_transform`, :func:`spectral_radius`.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from . import _checks
 __all__ = [
     "LinearRNN",
     "convolve",
+    "empirical_loss",
     "extrapolation_error",
     "forward",
     "impulse_response",
@@ -500,6 +501,57 @@ def population_loss(model: LinearRNN, teacher: object, k: int, *, outputs: str =
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
     g = impulse_response(model, k)
     return (_loss_weights(k, outputs) * (g - _target(teacher, k)) ** 2).sum(-1)
+
+
+def empirical_loss(
+    model: LinearRNN, teacher: object, x: Tensor, *, outputs: str = "final"
+) -> Tensor:
+    r"""Mean squared error on sampled sequences ``x``: the training (or test) loss on data.
+
+    .. math::
+
+        \hat L = \frac1N \sum_{n=1}^N \big(\hat y^{(n)}_T - y^{(n)}_T\big)^2
+        \quad (\text{"final"}), \qquad
+        \hat{\bar L} = \frac1{NT} \sum_{n=1}^N \sum_{t=1}^{T} \big(\hat y^{(n)}_t - y^{(n)}_t\big)^2
+        \quad (\text{"all"}),
+
+    for ``N`` sequences of length ``T``, with the teacher's labels
+    :math:`y_t = \sum_{j<t} g^\star_j x_{t-j}`. Computed by running the model forward
+    (:func:`forward`), not from the taps, so it is an independent check of the closed forms.
+    Its expectation over i.i.d. standard-normal inputs is :func:`population_loss` at ``k = T``.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs.
+    teacher : Teacher or torch.Tensor
+        As in :func:`population_loss`.
+    x : torch.Tensor, shape (N, T) or (R, N, T), float64
+        The input sequences (one set shared by all runs, or one per run).
+    outputs : {"final", "all"}
+
+    Returns
+    -------
+    torch.Tensor, shape (R,)
+
+    References
+    ----------
+    Introduced in chapter 2, section "Finite data".
+    """
+    outputs = _checks.as_choice("outputs", outputs, LOSSES)
+    y_hat = forward(model, x)  # (R, N, T); validates the model and x
+    T = y_hat.shape[-1]
+    target = _target(teacher, T)
+    if target.ndim == 2 and target.shape[0] not in (1, y_hat.shape[0]):
+        raise ValueError(
+            f"teacher must give one impulse response or one per run ({y_hat.shape[0]}), "
+            f"got shape {tuple(target.shape)}"
+        )
+    if target.ndim == 2:
+        target = target.expand(y_hat.shape[0], T)
+    y = convolve(target, x)  # (N, T) or (R, N, T)
+    sq = (y_hat - y) ** 2
+    return sq[..., -1].mean(-1) if outputs == "final" else sq.mean((-1, -2))
 
 
 class Gradient(NamedTuple):

@@ -90,6 +90,31 @@ def test_population_loss_equals_the_exact_loss_on_unit_impulses(model, teacher, 
     )
 
 
+@given(models(), teachers, st.integers(1, 8), st.sampled_from(["final", "all"]))
+def test_empirical_loss_on_unit_impulses_is_the_population_loss_over_k(model, teacher, k, outputs):
+    """The k unit impulses are an orthonormal basis: their mean squared error is L / k."""
+    impulses = torch.eye(k, dtype=F64)
+    emp = rb.empirical_loss(model, teacher, impulses, outputs=outputs)
+    exact = rb.population_loss(model, teacher, k, outputs=outputs)
+    torch.testing.assert_close(k * emp, exact, rtol=1e-10, atol=1e-13)
+
+
+def test_empirical_loss_takes_per_run_data_and_per_run_teachers():
+    model = rb.init_gaussian(3, [0.5, 0.9], seed=[1, 2])
+    x = rb.sample_sequences(6, 4, seed=0)
+    per_run_x = torch.stack([x, 2 * x])
+    teacher = rb.low_dimensional([0.5])
+    both = rb.empirical_loss(model, teacher, per_run_x)
+    for r in range(2):
+        alone = rb.empirical_loss(model.select(r), teacher, per_run_x[r])
+        torch.testing.assert_close(both[r : r + 1], alone, rtol=1e-13, atol=0)
+    taps = torch.stack([teacher.impulse_response(4), 2 * teacher.impulse_response(4)])
+    mixed = rb.empirical_loss(model, taps, x, outputs="all")
+    for r in range(2):
+        alone = rb.empirical_loss(model.select(r), taps[r], x, outputs="all")
+        torch.testing.assert_close(mixed[r : r + 1], alone, rtol=1e-13, atol=0)
+
+
 @settings(max_examples=15)
 @given(
     models(max_runs=2),
@@ -308,6 +333,28 @@ def test_symmetric_structure_is_checked():
             lambda m: rb.extrapolation_error(m, rb.memoryless(), 2, []),
             ValueError,
             "T must not be empty",
+        ),
+        (
+            lambda m: rb.empirical_loss(m, rb.memoryless(), torch.ones(3, dtype=F64)),
+            ValueError,
+            "x must have 2 or 3",
+        ),
+        (
+            lambda m: rb.empirical_loss(m, rb.memoryless(), torch.ones(2, 3, dtype=F64), outputs=1),
+            ValueError,
+            "outputs must be one of",
+        ),
+        (
+            lambda m: rb.empirical_loss(
+                m, torch.ones(2, 3, dtype=F64), torch.ones(2, 3, dtype=F64)
+            ),
+            ValueError,
+            "one impulse response or one per run",
+        ),
+        (
+            lambda m: rb.empirical_loss(m, torch.ones(2, dtype=F64), torch.ones(2, 3, dtype=F64)),
+            ValueError,
+            "at least 3 taps",
         ),
         (lambda m: rb.sup_error(m, rb.memoryless(), 0), ValueError, "T must be >= 1"),
         (lambda m: rb.forward(m, torch.zeros(5, dtype=F64)), ValueError, "x must have 2 or 3"),

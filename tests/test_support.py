@@ -103,3 +103,29 @@ def test_eigenvalue_explorer_builds_three_sliders():
     sliders = [c for c in ui.children if hasattr(c, "value") and hasattr(c, "min")]
     assert [s.description for s in sliders] == ["modulus r", "angle θ", "real λ"]
     plt.close("all")
+
+
+@pytest.mark.parametrize("kind", list(widgets.INTERPOLATORS))
+def test_every_interpolator_kind_interpolates_and_is_drawn(kind):
+    model = widgets.interpolator(kind, 4, alpha=1.5, rho=0.9, n=20)
+    assert float(rb.population_loss(model, rb.memoryless(), 4)[0]) == 0.0
+    assert float(rb.extrapolation_error(model, rb.memoryless(), 4, 20)[0]) > 0
+    ax_g, ax_loss = widgets.show_interpolator(kind, 4, 1.5, 0.9, n=20)
+    assert ax_loss.get_xlabel() == "test length $T$" and ax_g.get_xlabel() == "lag $j$"
+    plt.close("all")
+
+
+def test_interpolator_taps_are_the_stated_ones():
+    g = rb.impulse_response(widgets.interpolator("geometric tail", 3, 2.0, 0.5, n=8), 9)[0]
+    assert g.tolist() == [1.0, 0.0, 0.0, 2.0, 1.0, 0.5, 0.25, 0.125, 0.0]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        widgets.interpolator("random", 3)
+    with pytest.raises(ValueError, match="n must be >= 4"):
+        widgets.interpolator("cyclic", 3, n=3)
+
+
+def test_tail_explorer_builds_its_controls():
+    ui = widgets.tail_explorer(n=20)
+    labels = [c.description for c in ui.children if hasattr(c, "description")]
+    assert labels[:4] == ["model", "train length k", "tail α", "decay ρ"]
+    plt.close("all")
