@@ -142,8 +142,8 @@ def with_tail(k: int, tail: object, *, teacher: object = None, d: int | None = N
     Examples
     --------
     >>> from rnnbias import impulse_response
-    >>> impulse_response(with_tail(3, [0.5, -0.25]), 6)
-    tensor([[ 1.0000,  0.0000,  0.0000,  0.5000, -0.2500,  0.0000]], dtype=torch.float64)
+    >>> impulse_response(with_tail(3, [0.5, -0.25]), 6).tolist()
+    [[1.0, 0.0, 0.0, 0.5, -0.25, 0.0]]
     """
     k = _checks.as_int("k", k, minimum=1)
     t = _checks.as_tensor("tail", tail, ndim=(1, 2))
