@@ -5,7 +5,7 @@ else (chapter 2). The models here fix those taps to the teacher's and put whatev
 after them:
 
 - :func:`shift_register`: any finite impulse response :math:`c_0, \dots, c_{n-1}`, realised
-  with the down-shift :math:`A = S` (:math:`Se_i = e_{i+1}`, :math:`Se_n = 0`),
+  with the down-shift :math:`A = Z` (:math:`Ze_i = e_{i+1}`, :math:`Ze_n = 0`),
   :math:`B = e_1`, :math:`C = c`; then :math:`g_j = c_j` for :math:`j < n` and 0 after.
 - :func:`with_tail`: the teacher's head followed by a prescribed tail (a shift register).
 - :func:`nilpotent_shift`: :math:`d = k + 1`, one tail tap :math:`g_k = \alpha`, so
@@ -56,9 +56,9 @@ def shift_register(taps: object, *, d: int | None = None) -> LinearRNN:
 
     .. math::
 
-        A = S = \begin{pmatrix} 0 & & & \\ 1 & 0 & & \\ & \ddots & \ddots & \\ & & 1 & 0
+        A = Z = \begin{pmatrix} 0 & & & \\ 1 & 0 & & \\ & \ddots & \ddots & \\ & & 1 & 0
         \end{pmatrix}, \quad B = e_1, \quad C = (c_0, \dots, c_{n-1}),
-        \qquad g_j = C S^j e_1 = \begin{cases} c_j & j < n \\ 0 & j \ge n. \end{cases}
+        \qquad g_j = C Z^j e_1 = \begin{cases} c_j & j < n \\ 0 & j \ge n. \end{cases}
 
     The state is a register of the last :math:`n` inputs, :math:`h_t = (x_t, x_{t-1}, \dots)`,
     and :math:`C` weighs them.
@@ -166,7 +166,7 @@ def nilpotent_shift(k: int, alpha: float | Sequence[float] | Tensor) -> LinearRN
 
     .. math::
 
-        A = S, \quad B = e_1, \quad C = e_1^\top + \alpha\, e_{k+1}^\top,
+        A = Z, \quad B = e_1, \quad C = e_1^\top + \alpha\, e_{k+1}^\top,
         \qquad g = (1, 0, \dots, 0, \alpha, 0, 0, \dots),
 
     with :math:`\alpha` at lag :math:`k`. So :math:`L_k = 0` and :math:`E_{k,T} = \alpha^2` for

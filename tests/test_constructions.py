@@ -73,9 +73,9 @@ def test_nilpotent_shift_has_error_alpha_squared_at_length_k_plus_one(k):
     E = rb.extrapolation_error(model, teacher, k, [k + 1, 3 * k])
     a2 = torch.tensor(alphas, dtype=F64) ** 2
     assert torch.equal(E, torch.stack([a2, a2], 1))
-    # the same model written out as in the text: A = S, B = e1, C = e1 + alpha e_{k+1}
-    S = torch.diag(torch.ones(k, dtype=F64), -1)
-    assert torch.equal(model.A[0], S)
+    # the same model written out as in the text: A = Z, B = e1, C = e1 + alpha e_{k+1}
+    Z = torch.diag(torch.ones(k, dtype=F64), -1)
+    assert torch.equal(model.A[0], Z)
     assert model.C[1, 0] == 1.0 and model.C[1, k] == 3.0 and model.C[1, 1:k].abs().sum() == 0
 
 
