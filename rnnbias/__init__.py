@@ -17,7 +17,7 @@ models with chosen tails), :mod:`~rnnbias.train` (batched gradient descent),
 """
 
 from . import constructions
-from .book import glue, sig
+from .book import format_number, glue, sig
 from .linear import (
     LinearRNN,
     convolve,
@@ -55,6 +55,7 @@ __all__ = [
     "convolve",
     "empirical_loss",
     "extrapolation_error",
+    "format_number",
     "forward",
     "from_impulse_response",
     "glue",

@@ -1,11 +1,12 @@
 """Helpers for the book's notebooks: rounding and gluing numbers into the prose.
 
 Numbers reach the text through myst-nb's ``glue``; they are rounded to 4 significant digits
-first, so that the committed outputs compare equal across machines. Outside a book build
-(e.g. in Colab without myst-nb) :func:`glue` still returns the rounded value and simply does
-not record it.
+first, so that the committed outputs compare equal across machines, and written the way a
+textbook writes them (:func:`format_number`: ``0.6458``, ``459``, ``4.2 × 10⁻⁷``). Outside a
+book build (e.g. in Colab without myst-nb) :func:`glue` still returns the rounded value and
+simply does not record it.
 
-Introduced in chapter 1. Public names: :func:`sig`, :func:`glue`.
+Introduced in chapter 1. Public names: :func:`sig`, :func:`format_number`, :func:`glue`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import numbers
 
 from . import _checks
 
-__all__ = ["glue", "sig"]
+__all__ = ["format_number", "glue", "sig"]
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def sig(x: object, digits: int = 4) -> float:
@@ -35,20 +38,56 @@ def sig(x: object, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def format_number(x: object, digits: int = 4) -> str:
+    """Write a real number for the prose: ``digits`` significant digits, powers of ten in
+    Unicode when the number is very small or very large.
+
+    Examples
+    --------
+    >>> format_number(0.64575232)
+    '0.6458'
+    >>> format_number(459.04)
+    '459'
+    >>> format_number(83_012.0, digits=2)
+    '83000'
+    >>> format_number(4.2e-07, digits=2)
+    '4.2 × 10⁻⁷'
+    >>> format_number(1e-19)
+    '10⁻¹⁹'
+    >>> format_number(-31415926.5)
+    '−3.142 × 10⁷'
+    """
+    value = sig(x, digits)
+    if value == 0 or not math.isfinite(value):
+        return str(value)
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    if 1e-3 <= value < 1e5:  # plain decimals; repr of a rounded float is its short form
+        text = repr(value)
+        return sign + (text[:-2] if text.endswith(".0") else text)
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return sign + (power if mantissa == "1" else f"{mantissa} × {power}")
+
+
 def glue(name: str, value: object, digits: int = 4) -> object:
     """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose, and return it.
 
-    Real numbers are rounded with :func:`sig`; integers and strings are glued as they are.
+    Real numbers are rounded with :func:`sig` (the return value) and recorded as written by
+    :func:`format_number`; integers and strings are glued as they are.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
     if hasattr(value, "item"):
         value = value.item()
+    shown = value
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         value = sig(value, digits)
+        shown = format_number(value, digits)
     try:
         from myst_nb import glue as _glue
     except ImportError:  # not in a book build: nothing to record
         return value
-    _glue(name, value, display=False)
+    _glue(name, shown, display=False)
     return value

@@ -688,26 +688,42 @@ def extrapolation_error(
     return out if many else out[:, 0]
 
 
-def sup_error(model: LinearRNN, teacher: object, T: int) -> Tensor:
-    r"""Sup-norm error over the first ``T`` lags, :math:`\max_{j<T} |g_j - g^\star_j|`.
+def sup_error(model: LinearRNN, teacher: object, T: int, *, k: int = 0) -> Tensor:
+    r"""Sup-norm error over the lags k <= j < T: :math:`\max_{k \le j < T} |g_j - g^\star_j|`.
+
+    With the default ``k = 0`` it is the largest tap error over the first ``T`` lags (the metric
+    of chapters 6 and 7); with ``k`` the training length it is the tail-only measure
+    :math:`E^{\sup}_{k,T}` of chapter 2, which satisfies
+    :math:`(E^{\sup}_{k,T})^2 \le E_{k,T} \le (T - k)\,(E^{\sup}_{k,T})^2`.
 
     Parameters
     ----------
     model : LinearRNN
     teacher : Teacher or torch.Tensor
     T : int
-        Number of lags, ``T >= 1``.
+        End of the window (exclusive), ``T >= 1``.
+    k : int
+        First lag of the window, ``0 <= k < T``.
 
     Returns
     -------
     torch.Tensor, shape (R,), float64
 
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-integer ``T`` or ``k``, ``T < 1``, or ``k`` outside ``[0, T)``.
+
     References
     ----------
-    Introduced in chapter 1; the metric of chapters 6 and 7.
+    Introduced in chapter 2, "What training fixes, and what it leaves free"; the metric of
+    chapters 6 and 7.
     """
     T = _checks.as_int("T", T, minimum=1)
-    return (impulse_response(model, T) - _target(teacher, T)).abs().amax(-1)
+    k = _checks.as_int("k", k, minimum=0)
+    if k >= T:
+        raise ValueError(f"k must be below T = {T} (the window k <= j < T is empty), got {k}")
+    return (impulse_response(model, T) - _target(teacher, T))[:, k:].abs().amax(-1)
 
 
 def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:

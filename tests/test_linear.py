@@ -198,6 +198,18 @@ def test_sup_error_is_the_largest_tap_error(model, teacher, T):
     torch.testing.assert_close(rb.sup_error(model, teacher, T), diff.abs().max(-1).values)
 
 
+@given(models(), teachers, st.integers(1, 6), st.integers(1, 12))
+def test_tail_sup_error_bounds_the_extrapolation_error(model, teacher, k, extra):
+    """(E_sup)^2 <= E_{k,T} <= (T - k) (E_sup)^2 on the tail window k <= j < T."""
+    T = k + extra
+    sup = rb.sup_error(model, teacher, T, k=k)
+    diff = rb.impulse_response(model, T) - teacher.impulse_response(T)
+    torch.testing.assert_close(sup, diff[:, k:].abs().max(-1).values)
+    E = rb.extrapolation_error(model, teacher, k, T)
+    assert bool((sup**2 <= E * (1 + 1e-12) + 1e-300).all())
+    assert bool((E <= extra * sup**2 * (1 + 1e-12) + 1e-300).all())
+
+
 def test_extrapolation_error_keeps_tiny_tails_exact():
     """The tail is summed directly, so a 1e-21 tail survives a head error of order 1.
 
@@ -357,6 +369,8 @@ def test_symmetric_structure_is_checked():
             "at least 3 taps",
         ),
         (lambda m: rb.sup_error(m, rb.memoryless(), 0), ValueError, "T must be >= 1"),
+        (lambda m: rb.sup_error(m, rb.memoryless(), 5, k=5), ValueError, "k must be below T = 5"),
+        (lambda m: rb.sup_error(m, rb.memoryless(), 5, k=-1), ValueError, "k must be >= 0"),
         (lambda m: rb.forward(m, torch.zeros(5, dtype=F64)), ValueError, "x must have 2 or 3"),
         (lambda m: rb.forward(m, torch.zeros(2, 4, 5, dtype=F64)), ValueError, "must have R = 1"),
         (lambda m: rb.forward(m, torch.zeros(4, 5)), TypeError, "x must have dtype torch.float64"),
