@@ -174,7 +174,7 @@ def show_interpolator(
         label="student",
         color=COLORS[0],
     )
-    ax_g.legend(loc="upper right")
+    ax_g.legend(loc="upper right", frameon=True, framealpha=0.9)  # over the spikes: boxed
     ax_g.set_title(f"{kind}: head fixed, tail free")
     lengths = list(range(k, n + 1))
     loss_k = float(population_loss(model, teacher, k)[0])
@@ -207,10 +207,15 @@ def tail_explorer(n: int = 40):
         plt.show()
 
     options = [(f"{kind} (uses {uses})", kind) for kind, uses in INTERPOLATORS.items()]
+    style = {"description_width": "initial"}  # show the whole label
     return w.interactive(
         draw,
-        kind=w.Dropdown(options=options, value="cyclic", description="model"),
-        k=w.IntSlider(value=5, min=2, max=10, description="train length k"),
-        alpha=w.FloatSlider(value=1.0, min=-3.0, max=3.0, step=0.05, description="tail α"),
-        rho=w.FloatSlider(value=1.0, min=0.0, max=1.2, step=0.01, description="decay ρ"),
+        kind=w.Dropdown(options=options, value="cyclic", description="model", style=style),
+        k=w.IntSlider(value=5, min=2, max=10, description="train length k", style=style),
+        alpha=w.FloatSlider(
+            value=1.0, min=-3.0, max=3.0, step=0.05, description="tail α", style=style
+        ),
+        rho=w.FloatSlider(
+            value=1.0, min=0.0, max=1.2, step=0.01, description="decay ρ", style=style
+        ),
     )
