@@ -21,7 +21,8 @@ where :math:`g^\star` is the teacher's impulse response. No sampling is needed a
 Conventions: every tensor has a leading run axis ``R`` (many initialisations, seeds or scales
 computed in one tensor program); the lag/time axis comes last; everything is float64.
 
-Public names: :class:`LinearRNN`, :func:`init_gaussian`, :func:`impulse_response`,
+Public names: :class:`LinearRNN`, :func:`init_gaussian`, :func:`pad_state`,
+:func:`concat_runs`, :func:`impulse_response`,
 :func:`forward`, :func:`convolve`, :func:`population_loss`, :func:`empirical_loss`,
 :func:`population_loss_grad`, :func:`extrapolation_error`, :func:`sup_error`,
 :func:`similarity_transform`, :func:`spectral_radius`.
@@ -41,12 +42,14 @@ from . import _checks
 
 __all__ = [
     "LinearRNN",
+    "concat_runs",
     "convolve",
     "empirical_loss",
     "extrapolation_error",
     "forward",
     "impulse_response",
     "init_gaussian",
+    "pad_state",
     "population_loss",
     "population_loss_grad",
     "similarity_transform",
@@ -271,6 +274,96 @@ def init_gaussian(
         Bs.append(scale * B0)
         Cs.append(scale * C0)
     return LinearRNN(torch.stack(As), torch.stack(Bs), torch.stack(Cs), structure)
+
+
+def pad_state(model: LinearRNN, d: int) -> LinearRNN:
+    r"""Embed every run in a larger state: :math:`A \oplus 0`, and zeros appended to B and C.
+
+    .. math::
+
+        A' = \begin{pmatrix} A & 0 \\ 0 & 0 \end{pmatrix}, \quad
+        B' = \begin{pmatrix} B \\ 0 \end{pmatrix}, \quad C' = (C \;\; 0),
+        \qquad C' A'^j B' = C A^j B .
+
+    The impulse response is unchanged, and so is gradient descent: every :math:`A'^j B'` and
+    :math:`(A'^\top)^j C'^\top` vanishes on the new coordinates, so the gradient does too
+    (chapter 4 derives it), and the padding stays exactly zero. Runs of different state sizes
+    can therefore be trained in one batch (:func:`concat_runs`).
+
+    Parameters
+    ----------
+    model : LinearRNN
+        Any structure.
+    d : int
+        New state dimension, at least ``model.d``.
+
+    Returns
+    -------
+    LinearRNN with the same structure and runs
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-integer ``d`` or ``d < model.d``.
+
+    References
+    ----------
+    Introduced in chapter 3, section "The dimension threshold".
+
+    Examples
+    --------
+    >>> m = init_gaussian(2, 0.5, seed=0)
+    >>> bool(torch.equal(impulse_response(pad_state(m, 5), 8), impulse_response(m, 8)))
+    True
+    """
+    model = _check_model(model)
+    d = _checks.as_int("d", d, minimum=1)
+    if d < model.d:
+        raise ValueError(f"d must be at least the model's state dimension {model.d}, got {d}")
+    extra = d - model.d
+    A = model.A
+    A = torch.nn.functional.pad(
+        A, (0, extra) if model.structure == "diagonal" else (0, extra, 0, extra)
+    )
+    B, C = (torch.nn.functional.pad(v, (0, extra)) for v in (model.B, model.C))
+    return LinearRNN(A, B, C, model.structure)
+
+
+def concat_runs(models: Sequence[LinearRNN]) -> LinearRNN:
+    """Join batches of runs with the same structure and state dimension into one batch.
+
+    Parameters
+    ----------
+    models : sequence of LinearRNN
+        At least one; all with the same ``structure`` and ``d`` (pad smaller ones with
+        :func:`pad_state`).
+
+    Returns
+    -------
+    LinearRNN with ``sum(m.runs for m in models)`` runs, in order
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an empty sequence, a non-model, or mismatched structures or dimensions.
+
+    References
+    ----------
+    Introduced in chapter 3, section "The dimension threshold".
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one LinearRNN, got an empty sequence")
+    for m in models:
+        _check_model(m)
+    kinds = sorted({(m.structure, m.d) for m in models})
+    if len(kinds) > 1:
+        raise ValueError(
+            f"models must share structure and d (pad with pad_state), got (structure, d) in {kinds}"
+        )
+    return LinearRNN(
+        *(torch.cat(parts) for parts in zip(*models, strict=True)), models[0].structure
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -90,6 +90,34 @@ def test_population_loss_equals_the_exact_loss_on_unit_impulses(model, teacher, 
     )
 
 
+@given(models(), st.integers(0, 3))
+def test_pad_state_keeps_the_impulse_response_and_structure(model, extra):
+    padded = rb.pad_state(model, model.d + extra)
+    assert padded.d == model.d + extra and padded.structure == model.structure
+    torch.testing.assert_close(
+        rb.impulse_response(padded, 12), rb.impulse_response(model, 12), rtol=1e-12, atol=1e-14
+    )
+
+
+@pytest.mark.parametrize("structure", ["full", "diagonal", "symmetric"])
+def test_gradient_descent_leaves_the_padding_at_zero(structure):
+    """Runs of different sizes can share one batch: padded runs train exactly like the originals."""
+    small = rb.init_gaussian(3, 0.4, seed=[0, 1], structure=structure)
+    big = rb.init_gaussian(5, 0.4, seed=[2], structure=structure)
+    batch = rb.concat_runs([rb.pad_state(small, 5), big])
+    assert batch.runs == 3 and batch.d == 5
+    cfg = rb.GDConfig(lr=0.05, max_steps=300, clip=1.0)
+    together = rb.train_gd(batch, rb.memoryless(), 4, cfg).model
+    alone = rb.train_gd(small, rb.memoryless(), 4, cfg).model
+    A_t = together.A[:2, :3] if structure == "diagonal" else together.A[:2, :3, :3]
+    torch.testing.assert_close(A_t, alone.A, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(together.B[:2, :3], alone.B, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(together.C[:2, :3], alone.C, rtol=1e-12, atol=1e-14)
+    pad_A = together.A[:2, 3:] if structure == "diagonal" else together.A[:2, 3:, :]
+    assert float(pad_A.abs().max()) == 0.0 and float(together.B[:2, 3:].abs().max()) == 0.0
+    assert float(together.C[:2, 3:].abs().max()) == 0.0
+
+
 @given(models(), teachers, st.integers(1, 8), st.sampled_from(["final", "all"]))
 def test_empirical_loss_on_unit_impulses_is_the_population_loss_over_k(model, teacher, k, outputs):
     """The k unit impulses are an orthonormal basis: their mean squared error is L / k."""
@@ -394,6 +422,15 @@ def test_symmetric_structure_is_checked():
         (lambda m: rb.init_gaussian(3, float("nan")), ValueError, "sigma must be finite"),
         (lambda m: rb.init_gaussian(3, [0.1, 0.2], [1, 2, 3]), ValueError, "same length"),
         (lambda m: rb.init_gaussian(3, 0.1, structure="tri"), ValueError, "structure must be"),
+        (lambda m: rb.pad_state(m, 2), ValueError, "d must be at least the model's state"),
+        (lambda m: rb.pad_state(m, 4.0), TypeError, "d must be an integer"),
+        (lambda m: rb.concat_runs([]), ValueError, "at least one LinearRNN"),
+        (lambda m: rb.concat_runs([m, "model"]), TypeError, "model must be a LinearRNN"),
+        (
+            lambda m: rb.concat_runs([m, rb.init_gaussian(4, 0.1)]),
+            ValueError,
+            "models must share structure and d",
+        ),
         (lambda m: m.select(5), ValueError, "runs must index one of 1 runs"),
         (lambda m: m.select([]), ValueError, "runs must pick at least one of 1 runs"),
     ],
