@@ -18,13 +18,14 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup book test lab notebooks lint clean
+.PHONY: help setup book test lab notebooks lint bench clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
 	@echo "make test       unit tests, doctests, lint, and strict nbval on every notebook"
 	@echo "make lab        open the notebooks in JupyterLab"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom (refresh outputs)"
+	@echo "make bench      benchmarks: trainer vs naive BPTT, scaling, notebook times (~6 min)"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
 setup: $(STAMP)
@@ -54,6 +55,9 @@ notebooks: $(STAMP)
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
 	done
+
+bench: $(STAMP)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python tests/benchmarks/bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnnbias tests _ext

@@ -19,6 +19,7 @@ Introduced in chapter 1; used from chapter 3 on. Public names: :class:`GDConfig`
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .linear import LOSSES, LinearRNN, _unchecked, population_loss_grad
+from .linear import LOSSES, LinearRNN, _loss_and_grad, _loss_weights, _target, _unchecked
 
 __all__ = ["DivergenceError", "GDConfig", "TrainResult", "train_gd"]
 
@@ -192,6 +193,10 @@ def train_gd(
             raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
 
     R, structure = model.runs, model.structure
+    # everything that does not change during training is prepared once
+    loss_and_grad = _loss_and_grad(
+        structure, k, _target(teacher, k), _loss_weights(k, config.outputs)
+    )
     params = (model.A.clone(), model.B.clone(), model.C.clone())
     active = torch.ones(R, dtype=torch.bool)
     converged = torch.zeros(R, dtype=torch.bool)
@@ -207,41 +212,58 @@ def train_gd(
 
         bar = tqdm(total=config.max_steps, desc="GD", leave=False)
 
+    # Fast path: while every run is active, a step is one loss-and-gradient call and one fused
+    # update per parameter; the masks are only consulted once some run has stopped.
+    all_active = True
     step = 0
     while True:
-        current = _unchecked(*params, structure)
-        loss, grad = population_loss_grad(current, teacher, k, outputs=config.outputs)
-        bad = active & ~torch.isfinite(loss)
-        if bad.any():
-            diverged |= bad
-            active &= ~bad
-            params = _masked(params, bad, float("nan"))
-            current = _unchecked(*params, structure)
-            loss = torch.where(bad, torch.full_like(loss, float("nan")), loss)
-        newly = active & (loss <= config.tol)
-        converged |= newly
-        active &= ~newly
-        last = step == config.max_steps or not bool(active.any())
+        loss, grads = loss_and_grad(*params)
+        # two cheap scalar checks; the masks below only run when something may have happened
+        if not math.isfinite(float(loss.sum())):
+            finite = torch.isfinite(loss)
+            bad = active & ~finite
+            if bool(bad.any()):
+                diverged |= bad
+                active &= ~bad
+                steps[bad] = step
+                params = _masked(params, bad, float("nan"))
+                all_active = False
+            loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))
+        if not all_active or float(loss.min()) <= config.tol:
+            newly = active & (loss <= config.tol)
+            if bool(newly.any()):
+                converged |= newly
+                active &= ~newly
+                steps[newly] = step
+                all_active = False
+        last = step == config.max_steps or (not all_active and not bool(active.any()))
         if step % config.record_every == 0 or last:
             rec_steps.append(step)
-            rec_loss.append(loss.clone())
-            for name, fn in track.items():
-                rec_track[name].append(torch.as_tensor(fn(current)).clone())
+            rec_loss.append(loss)
+            if track:
+                current = _unchecked(*params, structure)
+                for name, fn in track.items():
+                    rec_track[name].append(torch.as_tensor(fn(current)).clone())
         if last:
             break
-        grads = tuple(grad)
         if config.clip is not None:
             grads = _clip(grads, config.clip)
-        lr = config.lr * active.to(loss.dtype)
-        params = tuple(
-            p - lr.view(-1, *([1] * (p.ndim - 1))) * g for p, g in zip(params, grads, strict=True)
-        )
-        steps += active.to(torch.int64)
+        if all_active:
+            params = tuple(
+                torch.add(p, g, alpha=-config.lr) for p, g in zip(params, grads, strict=True)
+            )
+        else:
+            lr = config.lr * active.to(loss.dtype)
+            params = tuple(
+                p - lr.view(-1, *([1] * (p.ndim - 1))) * g
+                for p, g in zip(params, grads, strict=True)
+            )
         step += 1
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
+    steps[active] = step  # runs that never stopped took every step
 
     n_div = int(diverged.sum())
     if n_div:
