@@ -12,11 +12,12 @@ Conventions, stated once (and on the book's notation page):
 
 Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
 :mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.constructions` (interpolating
-models with chosen tails), :mod:`~rnnbias.train` (batched gradient descent),
+models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
+:mod:`~rnnbias.train` (batched gradient descent),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import constructions
+from . import balance, constructions
 from .book import format_number, glue, sig
 from .linear import (
     LinearRNN,
@@ -53,6 +54,7 @@ __all__ = [
     "Teacher",
     "TrainResult",
     "__version__",
+    "balance",
     "concat_runs",
     "constructions",
     "convolve",
