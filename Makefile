@@ -25,7 +25,7 @@ help:
 	@echo "make test       unit tests, doctests, lint, and strict nbval on every notebook"
 	@echo "make lab        open the notebooks in JupyterLab"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom (refresh outputs)"
-	@echo "make bench      benchmarks: trainer vs naive BPTT, scaling, notebook times (~6 min)"
+	@echo "make bench      benchmarks: trainer vs naive BPTT, scaling, notebook times (~7 min)"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
 setup: $(STAMP)
