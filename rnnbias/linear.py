@@ -382,14 +382,6 @@ def _powers(a: Tensor, n: int) -> Tensor:
     return torch.linalg.vander(a, N=n)
 
 
-def _krylov(A: Tensor, v: Tensor, n: int) -> Tensor:
-    """(R, n, d) tensor whose row j is A^j v."""
-    rows = [v]
-    for _ in range(n - 1):
-        rows.append(_matvec(A, rows[-1]))
-    return torch.stack(rows, dim=1)
-
-
 def impulse_response(model: LinearRNN, n: int) -> Tensor:
     r"""Return the first ``n`` taps :math:`g_j = C A^j B` of every run.
 
@@ -432,7 +424,7 @@ def impulse_response(model: LinearRNN, n: int) -> Tensor:
     A, B, C = model
     if model.structure == "diagonal":
         return torch.einsum("rd,rdn->rn", B * C, _powers(A, n))
-    return (_krylov(A, B, n) * C.unsqueeze(1)).sum(-1)
+    return (_krylov_columns(A, B, n) * C.unsqueeze(-1)).sum(-2)
 
 
 def _check_inputs(x: object, runs: int) -> Tensor:
@@ -713,9 +705,8 @@ def _loss_and_grad(
     once here, and the returned function uses only batched matrix products, so that a training
     step costs few tensor operations (the book's runs are small: the time is in dispatch).
     """
-    lags = torch.arange(k, dtype=torch.float64)
     if structure == "diagonal":
-        lag_w = lags[1:]
+        lag_w = torch.arange(1, k, dtype=torch.float64)  # d/da a^j = j a^(j-1)
 
         def diagonal(A: Tensor, B: Tensor, C: Tensor):
             P = _powers(A, k)  # (R, d, k): a_i^j (with 0^0 = 1)
