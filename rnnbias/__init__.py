@@ -13,12 +13,14 @@ Conventions, stated once (and on the book's notation page):
 Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
 :mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.constructions` (interpolating
 models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
-:mod:`~rnnbias.train` (batched gradient descent),
+:mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
+adaptive Runge–Kutta method),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions
+from . import balance, constructions, flow
 from .book import format_number, glue, sig
+from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
     LinearRNN,
     concat_runs,
@@ -49,6 +51,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError",
+    "FlowError",
+    "FlowResult",
     "GDConfig",
     "LinearRNN",
     "Teacher",
@@ -60,12 +64,14 @@ __all__ = [
     "convolve",
     "empirical_loss",
     "extrapolation_error",
+    "flow",
     "format_number",
     "forward",
     "from_impulse_response",
     "glue",
     "impulse_response",
     "init_gaussian",
+    "integrate_flow",
     "low_dimensional",
     "memoryless",
     "pad_state",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -46,7 +46,7 @@ class GDConfig:
     Introduced in chapter 1, section "Training in one call" (chapter 3 on use it).
     """
 
-    lr: float = 0.05  # step size eta (> 0)
+    lr: float | tuple[float, ...] = 0.05  # step size eta (> 0), or one per run
     max_steps: int = 10_000  # step budget per run (>= 0)
     tol: float = 1e-12  # a run stops once its training loss is <= tol (>= 0; 0 = never early)
     clip: float | None = None  # clip each run's gradient to this global norm (None: no clipping)
@@ -56,7 +56,16 @@ class GDConfig:
     progress: bool = False  # show a tqdm progress bar (off by default: library code is quiet)
 
     def __post_init__(self) -> None:
-        _checks.as_float("lr", self.lr, positive=True)
+        if isinstance(self.lr, (list, tuple, Tensor)):
+            lrs = tuple(
+                _checks.as_float("lr", float(v) if isinstance(v, Tensor) else v, positive=True)
+                for v in self.lr
+            )
+            if not lrs:
+                raise ValueError("lr must be a positive number or a non-empty sequence of them")
+            object.__setattr__(self, "lr", lrs)
+        else:
+            _checks.as_float("lr", self.lr, positive=True)
         _checks.as_int("max_steps", self.max_steps, minimum=0)
         _checks.as_float("tol", self.tol, nonnegative=True)
         if self.clip is not None:
@@ -127,7 +136,7 @@ def _masked(params: tuple[Tensor, ...], mask: Tensor, value: float) -> tuple[Ten
 def train_gd(
     model: LinearRNN,
     teacher: object,
-    k: int,
+    k: int | Sequence[int],
     config: GDConfig | None = None,
     *,
     track: Mapping[str, Callable[[LinearRNN], Tensor]] | None = None,
@@ -141,10 +150,11 @@ def train_gd(
         Initial parameters of ``R`` runs, any structure (finite entries).
     teacher : Teacher or torch.Tensor
         The target impulse response, as in :func:`rnnbias.linear.population_loss`.
-    k : int
-        Training length, ``k >= 1``.
+    k : int or sequence of int, length R
+        Training length, ``k >= 1``; one per run to train runs of different lengths together
+        (each run's loss then covers its own first ``k`` taps, see Notes).
     config : GDConfig, optional
-        Settings; defaults to ``GDConfig()``.
+        Settings; defaults to ``GDConfig()``. ``lr`` may be one step size per run.
     track : mapping of str to callable, optional
         Functions of the current model (returning a tensor with a leading run axis) recorded
         with the loss, e.g. ``{"rho": spectral_radius}``.
@@ -171,6 +181,9 @@ def train_gd(
     -----
     Per step: one call of :func:`~rnnbias.linear.population_loss_grad` for all runs, cost
     O(R (k^2 d + k d^2)) for full models. Runs that stopped keep their parameters fixed.
+    With per-run lengths, every run computes ``max(k)`` taps and the loss weights of lags
+    ``j >= k_r`` are zero, so run ``r`` descends exactly its own :math:`L_{k_r}`; the batch
+    costs as much as ``R`` runs at ``max(k)``.
 
     References
     ----------
@@ -186,16 +199,30 @@ def train_gd(
     if unknown:
         raise TypeError(f"unknown setting(s) {unknown}; GDConfig has {names}")
     config = dataclasses.replace(config, **overrides)
-    k = _checks.as_int("k", k, minimum=1)
+    R, structure = model.runs, model.structure
+    if isinstance(k, (list, tuple, Tensor)):
+        ks = [_checks.as_int("k", int(v) if isinstance(v, Tensor) else v, minimum=1) for v in k]
+        if len(ks) != R:
+            raise ValueError(f"k must be an int or have one entry per run ({R}), got {len(ks)}")
+    else:
+        ks = [_checks.as_int("k", k, minimum=1)]
+    lr: float | Tensor = config.lr
+    if isinstance(lr, tuple):
+        if len(lr) != R:
+            raise ValueError(f"lr must be a float or have one entry per run ({R}), got {len(lr)}")
+        lr = torch.tensor(lr, dtype=torch.float64)
     track = dict(track or {})
     for name, fn in track.items():
         if not callable(fn):
             raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
 
-    R, structure = model.runs, model.structure
     # everything that does not change during training is prepared once
+    k_max = max(ks)
+    weights = torch.stack(
+        [torch.nn.functional.pad(_loss_weights(kr, config.outputs), (0, k_max - kr)) for kr in ks]
+    )
     loss_and_grad = _loss_and_grad(
-        structure, k, _target(teacher, k), _loss_weights(k, config.outputs)
+        structure, k_max, _target(teacher, k_max), weights[0] if len(ks) == 1 else weights
     )
     params = (model.A.clone(), model.B.clone(), model.C.clone())
     active = torch.ones(R, dtype=torch.bool)
@@ -248,14 +275,12 @@ def train_gd(
             break
         if config.clip is not None:
             grads = _clip(grads, config.clip)
-        if all_active:
-            params = tuple(
-                torch.add(p, g, alpha=-config.lr) for p, g in zip(params, grads, strict=True)
-            )
+        if all_active and not isinstance(lr, Tensor):
+            params = tuple(torch.add(p, g, alpha=-lr) for p, g in zip(params, grads, strict=True))
         else:
-            lr = config.lr * active.to(loss.dtype)
+            step_lr = lr * active.to(loss.dtype)
             params = tuple(
-                p - lr.view(-1, *([1] * (p.ndim - 1))) * g
+                p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g
                 for p, g in zip(params, grads, strict=True)
             )
         step += 1

@@ -32,6 +32,46 @@ def test_runs_in_one_batch_equal_runs_trained_alone():
         torch.testing.assert_close(alone.loss[0], together.loss[r], rtol=1e-13, atol=1e-18)
 
 
+@pytest.mark.parametrize("outputs", ["final", "all"])
+@pytest.mark.parametrize("structure", ["full", "diagonal", "symmetric"])
+def test_per_run_lengths_and_step_sizes_equal_runs_trained_alone(structure, outputs):
+    model = rb.init_gaussian(5, [0.2, 0.6, 0.9, 0.4], [3, 4, 5, 6], structure=structure)
+    teacher = rb.low_dimensional([0.8])
+    ks, lrs = [2, 5, 3, 1], [0.03, 0.01, 0.02, 0.05]
+    cfg = rb.GDConfig(lr=lrs, max_steps=300, tol=1e-6, outputs=outputs)
+    together = rb.train_gd(model, teacher, ks, cfg)
+    for r in range(model.runs):
+        alone = rb.train_gd(
+            model.select(r), teacher, ks[r], lr=lrs[r], max_steps=300, tol=1e-6, outputs=outputs
+        )
+        torch.testing.assert_close(alone.model.A[0], together.model.A[r], rtol=1e-12, atol=1e-15)
+        torch.testing.assert_close(alone.loss[0], together.loss[r], rtol=1e-12, atol=1e-18)
+        assert int(alone.steps[0]) == int(together.steps[r])
+    # the per-run losses are each run's own L_k
+    for r, kr in enumerate(ks):
+        expected = rb.population_loss(together.model.select(r), teacher, kr, outputs=outputs)
+        torch.testing.assert_close(together.loss[r : r + 1], expected, rtol=1e-12, atol=1e-18)
+
+
+def test_per_run_settings_are_checked():
+    m = rb.init_gaussian(3, [0.3, 0.4], [0, 1])
+    with pytest.raises(
+        ValueError, match=r"k must be an int or have one entry per run \(2\), got 3"
+    ):
+        rb.train_gd(m, rb.memoryless(), [2, 3, 4])
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        rb.train_gd(m, rb.memoryless(), [2, 0])
+    with pytest.raises(TypeError, match="k must be an integer"):
+        rb.train_gd(m, rb.memoryless(), [2, 2.5])
+    with pytest.raises(ValueError, match=r"lr must be a float or have one entry per run \(2\)"):
+        rb.train_gd(m, rb.memoryless(), 3, lr=[0.1])
+    with pytest.raises(ValueError, match=r"lr must be > 0, got -0\.1"):
+        rb.GDConfig(lr=(0.1, -0.1))
+    with pytest.raises(ValueError, match="non-empty sequence"):
+        rb.GDConfig(lr=())
+    assert rb.GDConfig(lr=[0.1, 0.2]).lr == (0.1, 0.2)  # stored as a tuple: the config is frozen
+
+
 def test_a_run_that_stopped_keeps_its_parameters():
     model = rb.init_gaussian(3, [0.3, 0.3], [0, 1])
     res = rb.train_gd(model, rb.memoryless(), 2, lr=0.05, max_steps=5000, tol=1e-6)
