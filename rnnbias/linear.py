@@ -764,7 +764,7 @@ def _lengths(name: str, T: int | Sequence[int], minimum: int) -> tuple[list[int]
 
 
 def extrapolation_error(
-    model: LinearRNN, teacher: object, k: int, T: int | Sequence[int]
+    model: LinearRNN, teacher: object, k: int | Sequence[int], T: int | Sequence[int]
 ) -> Tensor:
     r"""Extrapolation error :math:`E_{k,T} = L_T - L_k = \sum_{j=k}^{T-1} (g_j - g^\star_j)^2`.
 
@@ -777,10 +777,10 @@ def extrapolation_error(
     model : LinearRNN
     teacher : Teacher or torch.Tensor
         As in :func:`population_loss`.
-    k : int
-        Training length, ``k >= 1``.
+    k : int or sequence of int, length R
+        Training length, ``k >= 1``, or one per run (as in :func:`rnnbias.train.train_gd`).
     T : int or sequence of int
-        Test length(s), each ``>= k``.
+        Test length(s), each ``>= k`` (``>= max(k)`` for per-run lengths).
 
     Returns
     -------
@@ -789,7 +789,8 @@ def extrapolation_error(
     Raises
     ------
     TypeError, ValueError
-        For ``k < 1``, any ``T < k``, or a wrong model or teacher.
+        For ``k < 1``, any ``T < k``, per-run lengths not matching the runs, or a wrong model
+        or teacher.
 
     Notes
     -----
@@ -800,12 +801,20 @@ def extrapolation_error(
     ----------
     Introduced in chapter 1; defined and studied in chapter 2.
     """
-    k = _checks.as_int("k", k, minimum=1)
-    Ts, many = _lengths("T", T, minimum=k)
+    model = _check_model(model)
+    ks, per_run = _lengths("k", k, minimum=1)
+    if per_run and len(ks) != model.runs:
+        raise ValueError(
+            f"k must be an int or have one entry per run ({model.runs}), got {len(ks)}"
+        )
+    Ts, many = _lengths("T", T, minimum=max(ks))
     n = max(Ts)
     sq = (impulse_response(model, n) - _target(teacher, n)) ** 2
-    tail = torch.cat([sq.new_zeros(sq.shape[0], 1), sq[:, k:].cumsum(-1)], dim=1)
-    out = tail[:, [t - k for t in Ts]]
+    if per_run:  # lags below each run's own k do not count
+        sq = sq * (torch.arange(n) >= torch.tensor(ks).unsqueeze(1))
+    k0 = min(ks)
+    tail = torch.cat([sq.new_zeros(sq.shape[0], 1), sq[:, k0:].cumsum(-1)], dim=1)
+    out = tail[:, [t - k0 for t in Ts]]
     return out if many else out[:, 0]
 
 

@@ -439,3 +439,17 @@ def test_symmetric_structure_is_checked():
 def test_public_functions_reject_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call(good())
+
+
+def test_extrapolation_error_with_per_run_lengths():
+    model = rb.init_gaussian(4, [0.5, 0.9, 0.7], [0, 1, 2])
+    teacher = rb.low_dimensional([0.6])
+    ks = [2, 5, 3]
+    together = rb.extrapolation_error(model, teacher, ks, [6, 9])
+    for r, kr in enumerate(ks):
+        alone = rb.extrapolation_error(model.select(r), teacher, kr, [6, 9])
+        torch.testing.assert_close(together[r], alone[0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"one entry per run \(3\), got 2"):
+        rb.extrapolation_error(model, teacher, [2, 3], 6)
+    with pytest.raises(ValueError, match="T must be >= 5, got 4"):
+        rb.extrapolation_error(model, teacher, ks, 4)
