@@ -79,6 +79,14 @@ class FlowResult:
     n_steps: int
     n_rejected: int
 
+    def __str__(self) -> str:
+        """A one-line summary that fits a notebook's output column (``print(result)``)."""
+        return (
+            f"flow of {self.model.runs} runs to t = {float(self.times[-1]):.4g}: "
+            f"{self.n_steps} steps ({self.n_rejected} rejected), "
+            f"final loss <= {float(self.loss[-1].max()):.4g}"
+        )
+
     def __repr__(self) -> str:
         return (
             f"FlowResult(runs={self.model.runs}, t_end={float(self.times[-1]):.4g}, "

@@ -108,6 +108,16 @@ class TrainResult:
     loss_history: Tensor
     tracked: dict[str, Tensor] = field(default_factory=dict)
 
+    def __str__(self) -> str:
+        """A one-line summary that fits a notebook's output column (``print(result)``)."""
+        finite = self.loss[~self.diverged]
+        worst = f"{float(finite.max()):.4g}" if len(finite) else "nan"
+        return (
+            f"{self.model.runs} runs: {int(self.converged.sum())} converged, "
+            f"{int(self.diverged.sum())} diverged; at most {int(self.steps.max())} steps, "
+            f"final loss <= {worst}"
+        )
+
     def __repr__(self) -> str:
         R = self.model.runs
         finite = self.loss[~self.diverged]

@@ -81,6 +81,7 @@ def test_output_times_are_hit_exactly_and_recorded():
     for m, loss in zip(res.models, res.loss, strict=True):
         torch.testing.assert_close(loss, rb.population_loss(m, TEACHER, 3), rtol=1e-12, atol=0)
     assert repr(res).startswith("FlowResult(runs=3, t_end=2, n_times=5, n_steps=")
+    assert str(res).startswith("flow of 3 runs to t = 2: ") and len(str(res)) <= 78
     later = rb.integrate_flow(model, TEACHER, 3, 2.0, times=[0.5])
     assert later.times.tolist() == [0.5, 2.0]
     assert _distance(later.model, res.model) < 1e-9  # the same flow, other stops

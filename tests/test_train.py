@@ -115,6 +115,8 @@ def test_history_and_tracking():
     torch.testing.assert_close(res.tracked["rho"][0], rb.spectral_radius(model))
     torch.testing.assert_close(res.loss_history[0], rb.population_loss(model, rb.memoryless(), 3))
     assert repr(res).startswith("TrainResult(runs=2, converged=0, diverged=0, max_steps_taken=25")
+    assert str(res).startswith("2 runs: 0 converged, 0 diverged; at most 25 steps, final loss <= ")
+    assert len(str(res)) <= 78
 
 
 def test_zero_steps_returns_the_initial_model():
