@@ -231,10 +231,17 @@ def train_gd(
     weights = torch.stack(
         [torch.nn.functional.pad(_loss_weights(kr, config.outputs), (0, k_max - kr)) for kr in ks]
     )
-    loss_and_grad = _loss_and_grad(
-        structure, k_max, _target(teacher, k_max), weights[0] if len(ks) == 1 else weights
-    )
-    params = (model.A.clone(), model.B.clone(), model.C.clone())
+    weights = weights[0] if len(ks) == 1 else weights
+    target = _target(teacher, k_max)
+
+    def prepare(runs: Tensor | None):
+        """The loss-and-gradient closure for the computed runs (all runs if ``runs`` is None)."""
+        if runs is None:
+            return _loss_and_grad(structure, k_max, target, weights)
+        pick = lambda t: t[runs] if t.ndim == 2 else t  # noqa: E731 (per-run rows only)
+        return _loss_and_grad(structure, k_max, pick(target), pick(weights))
+
+    full = [model.A.clone(), model.B.clone(), model.C.clone()]  # every run's parameters
     active = torch.ones(R, dtype=torch.bool)
     converged = torch.zeros(R, dtype=torch.bool)
     diverged = torch.zeros(R, dtype=torch.bool)
@@ -249,46 +256,78 @@ def train_gd(
 
         bar = tqdm(total=config.max_steps, desc="GD", leave=False)
 
-    # Fast path: while every run is active, a step is one loss-and-gradient call and one fused
-    # update per parameter; the masks are only consulted once some run has stopped.
+    # Only the runs in `idx` are computed (None: all of them). Once at most half of the computed
+    # runs are still active, the stopped ones are dropped from the computation ("compaction"),
+    # so a batch costs what its active runs cost. While every computed run is active (always
+    # right after a compaction) a step is one loss-and-gradient call and one fused update.
+    idx: Tensor | None = None
+    loss_and_grad = prepare(None)
+    params = tuple(full)
+    lr_c = lr  # step size(s) of the computed runs
+    last_loss = torch.zeros(R, dtype=torch.float64)
     all_active = True
     step = 0
+
+    def scatter() -> None:
+        if idx is None:
+            full[:] = list(params)
+        else:
+            for f, p in zip(full, params, strict=True):
+                f[idx] = p
+
     while True:
-        loss, grads = loss_and_grad(*params)
+        loss_c, grads = loss_and_grad(*params)
+        act_c = active if idx is None else active[idx]
         # two cheap scalar checks; the masks below only run when something may have happened
-        if not math.isfinite(float(loss.sum())):
-            finite = torch.isfinite(loss)
-            bad = active & ~finite
+        if not math.isfinite(float(loss_c.sum())):
+            finite = torch.isfinite(loss_c)
+            bad = act_c & ~finite
             if bool(bad.any()):
-                diverged |= bad
-                active &= ~bad
-                steps[bad] = step
+                bad_full = (
+                    bad if idx is None else torch.zeros_like(active).index_fill_(0, idx[bad], True)
+                )
+                diverged |= bad_full
+                active &= ~bad_full
+                steps[bad_full] = step
                 params = _masked(params, bad, float("nan"))
                 all_active = False
-            loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))
-        if not all_active or float(loss.min()) <= config.tol:
-            newly = active & (loss <= config.tol)
+            loss_c = torch.where(finite, loss_c, torch.full_like(loss_c, float("nan")))
+        if not all_active or float(loss_c.min()) <= config.tol:
+            act_c = active if idx is None else active[idx]
+            newly = act_c & (loss_c <= config.tol)
             if bool(newly.any()):
-                converged |= newly
-                active &= ~newly
-                steps[newly] = step
+                newly_full = (
+                    newly
+                    if idx is None
+                    else torch.zeros_like(active).index_fill_(0, idx[newly], True)
+                )
+                converged |= newly_full
+                active &= ~newly_full
+                steps[newly_full] = step
                 all_active = False
+        if idx is None:
+            last_loss = loss_c
+        else:
+            last_loss = last_loss.clone()
+            last_loss[idx] = loss_c
         last = step == config.max_steps or (not all_active and not bool(active.any()))
         if step % config.record_every == 0 or last:
             rec_steps.append(step)
-            rec_loss.append(loss)
+            rec_loss.append(last_loss)
             if track:
-                current = _unchecked(*params, structure)
+                scatter()
+                current = _unchecked(*full, structure)
                 for name, fn in track.items():
                     rec_track[name].append(torch.as_tensor(fn(current)).clone())
         if last:
             break
         if config.clip is not None:
             grads = _clip(grads, config.clip)
-        if all_active and not isinstance(lr, Tensor):
-            params = tuple(torch.add(p, g, alpha=-lr) for p, g in zip(params, grads, strict=True))
+        if all_active and not isinstance(lr_c, Tensor):
+            params = tuple(torch.add(p, g, alpha=-lr_c) for p, g in zip(params, grads, strict=True))
         else:
-            step_lr = lr * active.to(loss.dtype)
+            act_c = active if idx is None else active[idx]
+            step_lr = lr_c * act_c.to(loss_c.dtype)
             params = tuple(
                 p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g
                 for p, g in zip(params, grads, strict=True)
@@ -296,6 +335,17 @@ def train_gd(
         step += 1
         if bar is not None:
             bar.update(1)
+        if not all_active:
+            n_computed = R if idx is None else len(idx)
+            n_active = int(active.sum())
+            if 0 < n_active <= n_computed // 2:  # compaction
+                scatter()
+                idx = torch.nonzero(active).squeeze(1)
+                params = tuple(f[idx] for f in full)
+                loss_and_grad = prepare(idx)
+                lr_c = lr[idx] if isinstance(lr, Tensor) else lr
+                all_active = True
+    scatter()
     if bar is not None:
         bar.close()
     steps[active] = step  # runs that never stopped took every step
@@ -311,8 +361,8 @@ def train_gd(
         warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     return TrainResult(
-        model=_unchecked(*params, structure),
-        loss=loss,
+        model=_unchecked(*full, structure),
+        loss=last_loss,
         steps=steps,
         converged=converged,
         diverged=diverged,

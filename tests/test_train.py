@@ -195,3 +195,55 @@ def test_bad_arguments_are_rejected():
         rb.train_gd(m, rb.memoryless(), 3, track={"x": 1})
     with pytest.raises(ValueError, match="A must have finite entries"):
         LinearRNN(m.A * float("nan"), m.B, m.C)  # non-finite initial models cannot be built
+
+
+def test_compaction_of_stopped_runs_changes_nothing():
+    # runs that stop early (converge or diverge) are dropped from the computation once at most
+    # half of the computed runs are active; every run must still equal the run trained alone
+    sigmas = [0.3, 0.3, 0.3, 0.3, 0.3, 0.5, 0.9, 3.0]
+    model = rb.init_gaussian(6, sigmas, list(range(8)))
+    ks = [2, 2, 2, 2, 3, 5, 4, 6]
+    lrs = [0.05] * 6 + [0.02, 0.5]  # the last run diverges
+    kwargs = dict(tol=1e-10, max_steps=3000, record_every=7)
+    with pytest.warns(RuntimeWarning, match="1 of 8 runs diverged"):
+        together = rb.train_gd(
+            model, rb.memoryless(), ks, lr=lrs, track={"A00": lambda m: m.A[:, 0, 0]}, **kwargs
+        )
+    assert together.converged.sum() >= 5 and bool(together.diverged[-1])
+    for r in range(model.runs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alone = rb.train_gd(
+                model.select(r),
+                rb.memoryless(),
+                ks[r],
+                lr=lrs[r],
+                track={"A00": lambda m: m.A[:, 0, 0]},
+                **kwargs,
+            )
+        assert int(alone.steps[0]) == int(together.steps[r])
+        assert bool(alone.converged[0]) == bool(together.converged[r])
+        torch.testing.assert_close(
+            alone.model.A[0], together.model.A[r], rtol=1e-12, atol=1e-15, equal_nan=True
+        )
+        n = len(alone.history_steps)
+        torch.testing.assert_close(
+            alone.loss_history[:, 0],
+            together.loss_history[:n, r],
+            rtol=1e-12,
+            atol=1e-18,
+            equal_nan=True,
+        )
+        torch.testing.assert_close(
+            alone.tracked["A00"][:, 0],
+            together.tracked["A00"][:n, r],
+            rtol=1e-12,
+            atol=1e-15,
+            equal_nan=True,
+        )
+        # after a run stopped, its recorded loss stays at its final value
+        tail = together.loss_history[n:, r]
+        if bool(together.diverged[r]):
+            assert bool(torch.isnan(tail).all())
+        else:
+            assert bool((tail == together.loss[r]).all())
