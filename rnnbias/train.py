@@ -108,24 +108,23 @@ class TrainResult:
     loss_history: Tensor
     tracked: dict[str, Tensor] = field(default_factory=dict)
 
+    def _worst_loss(self) -> str:
+        finite = self.loss[~self.diverged]
+        return f"{float(finite.max()):.4g}" if len(finite) else "nan"
+
     def __str__(self) -> str:
         """A one-line summary that fits a notebook's output column (``print(result)``)."""
-        finite = self.loss[~self.diverged]
-        worst = f"{float(finite.max()):.4g}" if len(finite) else "nan"
         return (
             f"{self.model.runs} runs: {int(self.converged.sum())} converged, "
             f"{int(self.diverged.sum())} diverged; at most {int(self.steps.max())} steps, "
-            f"final loss <= {worst}"
+            f"final loss <= {self._worst_loss()}"
         )
 
     def __repr__(self) -> str:
-        R = self.model.runs
-        finite = self.loss[~self.diverged]
-        worst = f"{float(finite.max()):.4g}" if len(finite) else "nan"
         return (
-            f"TrainResult(runs={R}, converged={int(self.converged.sum())}, "
+            f"TrainResult(runs={self.model.runs}, converged={int(self.converged.sum())}, "
             f"diverged={int(self.diverged.sum())}, max_steps_taken={int(self.steps.max())}, "
-            f"max_final_loss={worst})"
+            f"max_final_loss={self._worst_loss()})"
         )
 
 
