@@ -13,12 +13,13 @@ Conventions, stated once (and on the book's notation page):
 Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
 :mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.constructions` (interpolating
 models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
+:mod:`~rnnbias.moments` (impulse responses as moments of a measure; Prony's method),
 :mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
 adaptive Runge–Kutta method),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions, flow
+from . import balance, constructions, flow, moments
 from .book import format_number, glue, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
@@ -74,6 +75,7 @@ __all__ = [
     "integrate_flow",
     "low_dimensional",
     "memoryless",
+    "moments",
     "pad_state",
     "population_loss",
     "population_loss_grad",
