@@ -14,12 +14,13 @@ Modules, one idea each: :mod:`~rnnbias.linear` (the model and its exact loss),
 :mod:`~rnnbias.teachers` (targets and data), :mod:`~rnnbias.constructions` (interpolating
 models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
 :mod:`~rnnbias.moments` (impulse responses as moments of a measure; Prony's method),
+:mod:`~rnnbias.nonlinear` (tanh RNNs trained on sampled sequences),
 :mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
 adaptive Runge–Kutta method),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions, flow, moments
+from . import balance, constructions, flow, moments, nonlinear
 from .book import format_number, glue, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
@@ -76,6 +77,7 @@ __all__ = [
     "low_dimensional",
     "memoryless",
     "moments",
+    "nonlinear",
     "pad_state",
     "population_loss",
     "population_loss_grad",
