@@ -87,10 +87,13 @@ def init_tanh(d: int, sigma: float | Sequence[float], seed: int | Sequence[int] 
     return TanhRNN(m.A, m.B, m.C)
 
 
-def _check_inputs(x: object, runs: int) -> Tensor:
+def _check_model_and_inputs(model: object, x: object) -> Tensor:
+    """Check the model type and the inputs' shape (N, T) or (R, N, T); return x as a tensor."""
+    if not isinstance(model, TanhRNN):
+        raise TypeError(f"model must be a TanhRNN, got {type(model).__name__}")
     x = _checks.as_tensor("x", x, ndim=(2, 3))
-    if x.ndim == 3 and x.shape[0] not in (1, runs):
-        raise ValueError(f"x must have 1 or {runs} runs on its first axis, got {x.shape[0]}")
+    if x.ndim == 3 and x.shape[0] not in (1, model.runs):
+        raise ValueError(f"x must have 1 or {model.runs} runs on its first axis, got {x.shape[0]}")
     return x
 
 
@@ -110,9 +113,7 @@ def tanh_forward(model: TanhRNN, x: Tensor) -> Tensor:
     ----------
     Introduced in chapter 8.
     """
-    if not isinstance(model, TanhRNN):
-        raise TypeError(f"model must be a TanhRNN, got {type(model).__name__}")
-    x = _check_inputs(x, model.runs)
+    x = _check_model_and_inputs(model, x)
     return _forward(model.A, model.B, model.C, x)
 
 
@@ -193,9 +194,7 @@ def train_tanh(
     ----------
     Introduced in chapter 8.
     """
-    if not isinstance(model, TanhRNN):
-        raise TypeError(f"model must be a TanhRNN, got {type(model).__name__}")
-    x = _check_inputs(x, model.runs)
+    x = _check_model_and_inputs(model, x)
     y = _checks.as_tensor("y", y, ndim=(1, 2))
     if y.shape[-1] != x.shape[-2]:
         raise ValueError(f"y must have one target per sequence ({x.shape[-2]}), got {y.shape}")
