@@ -73,3 +73,91 @@ def test_bad_arguments_are_rejected(call, error, match):
     y = torch.zeros(4, dtype=F64)
     with pytest.raises(error, match=match):
         call(m, x, y)
+
+
+def test_tanh_teacher_is_the_one_dimensional_recursion():
+    t = nl.tanh_teacher(0.5, 2.0, -1.0)
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(5), dtype=F64)
+    s = torch.zeros(3, dtype=F64)
+    for step in range(4):
+        s = torch.tanh(0.5 * s + 2.0 * x[:, step])
+    torch.testing.assert_close(nl.tanh_forward(t, x)[0, :, -1], -s, rtol=1e-15, atol=1e-15)
+    with pytest.raises(TypeError, match="a must be a real number"):
+        nl.tanh_teacher("0.9")
+
+
+def test_memory_profile_at_zero_input_is_the_squared_impulse_response():
+    # at x = 0 every tanh' equals 1, so dy_T/dx_{T-j} = C A^j B = g_j exactly
+    lin = rb.init_gaussian(4, 0.8, 3)
+    m = nl.TanhRNN(lin.A, lin.B, lin.C)
+    prof = nl.memory_profile(m, torch.zeros(2, 7, dtype=F64))
+    torch.testing.assert_close(prof, rb.impulse_response(lin, 7) ** 2, rtol=1e-12, atol=1e-15)
+
+
+def test_memory_profile_matches_finite_differences_for_tanh_and_gru():
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(5, 6, generator=g, dtype=F64)
+    for model in [nl.init_tanh(3, 1.5, 1), nl.init_gru(4, 1.0, 2)]:
+        f = (
+            (lambda xx, m=model: nl.tanh_forward(m, xx)[0, :, -1])
+            if isinstance(model, nl.TanhRNN)
+            else (lambda xx, m=model: m(xx)[:, -1].detach())
+        )
+        prof = nl.memory_profile(model, x)
+        eps = 1e-6
+        fd = torch.empty(6, dtype=F64)
+        for j in range(6):
+            e = torch.zeros_like(x)
+            e[:, 5 - j] = eps
+            fd[j] = (((f(x + e) - f(x - e)) / (2 * eps)) ** 2).mean()
+        torch.testing.assert_close(prof[0], fd, rtol=1e-6, atol=1e-12)
+
+
+def test_gru_initialisation_scales_torch_default_and_keeps_the_global_rng():
+    state = torch.random.get_rng_state()
+    a, b = nl.init_gru(6, 1.0, seed=3), nl.init_gru(6, 0.01, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(0.01 * p, q, rtol=1e-15, atol=0)
+        assert float(p.detach().abs().max()) <= 6**-0.5
+    assert a.recurrent_blocks().shape == (3, 6, 6)
+    assert not torch.equal(nl.init_gru(6, 1.0, seed=4).gru.weight_hh_l0, a.gru.weight_hh_l0)
+
+
+def test_gru_training_lowers_the_loss_and_leaves_the_student_unchanged():
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(64, 5, generator=g, dtype=F64)
+    y = nl.tanh_forward(_teacher(), x)[0, :, -1]
+    s = nl.init_gru(5, 0.5, 0)
+    before = s.gru.weight_hh_l0.detach().clone()
+    res = nl.train_gru(s, x, y, lr=0.2, steps=100, record_every=25)
+    assert torch.equal(s.gru.weight_hh_l0.detach(), before)
+    assert res.loss_history.shape == (5,) and res.loss < 0.5 * float(res.loss_history[0])
+    assert str(res).startswith("GRU, hidden 5: 100 steps")
+    with pytest.raises(RuntimeError, match="GRU training diverged"):
+        nl.train_gru(s, 50 * x, 1e6 * y, lr=1e4, steps=50)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda s, x, y: nl.init_gru(0, 1.0), ValueError, "hidden must be >= 1"),
+        (lambda s, x, y: nl.init_gru(4, -1.0), ValueError, "scale must be > 0"),
+        (lambda s, x, y: nl.train_gru("gru", x, y), TypeError, "student must be a GRUStudent"),
+        (lambda s, x, y: nl.train_gru(s, x, y[:2]), ValueError, "one target per sequence"),
+        (lambda s, x, y: s(x.float()), TypeError, "x must have dtype"),
+        (lambda s, x, y: nl.memory_profile("m", x), TypeError, "TanhRNN or a GRUStudent"),
+        (
+            lambda s, x, y: nl.memory_profile(nl.init_tanh(3, 1.0, 0), x.unsqueeze(0)),
+            ValueError,
+            "shape",
+        ),
+        (lambda s, x, y: nl.GRUStudent(s.gru, s.gru), TypeError, "torch.nn.Linear"),
+    ],
+)
+def test_bad_gru_arguments_are_rejected(call, error, match):
+    s = nl.init_gru(4, 0.5, 0)
+    x = torch.zeros(4, 5, dtype=F64)
+    y = torch.zeros(4, dtype=F64)
+    with pytest.raises(error, match=match):
+        call(s, x, y)
