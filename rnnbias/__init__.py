@@ -16,11 +16,13 @@ models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
 :mod:`~rnnbias.moments` (impulse responses as moments of a measure; Prony's method),
 :mod:`~rnnbias.nonlinear` (tanh RNNs trained on sampled sequences),
 :mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
-adaptive Runge–Kutta method),
+adaptive Runge–Kutta method), :mod:`~rnnbias.optim` (GD or Adam on any loss, by autograd),
+:mod:`~rnnbias.lazy` (wide networks in the kernel regime), :mod:`~rnnbias.ssm` (complex diagonal
+state-space students),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions, flow, moments, nonlinear
+from . import balance, constructions, flow, lazy, moments, nonlinear, optim, ssm
 from .book import format_number, glue, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
@@ -39,6 +41,7 @@ from .linear import (
     spectral_radius,
     sup_error,
 )
+from .optim import train_autograd
 from .seeding import set_seed
 from .teachers import (
     Teacher,
@@ -74,10 +77,12 @@ __all__ = [
     "impulse_response",
     "init_gaussian",
     "integrate_flow",
+    "lazy",
     "low_dimensional",
     "memoryless",
     "moments",
     "nonlinear",
+    "optim",
     "pad_state",
     "population_loss",
     "population_loss_grad",
@@ -86,6 +91,8 @@ __all__ = [
     "sig",
     "similarity_transform",
     "spectral_radius",
+    "ssm",
     "sup_error",
+    "train_autograd",
     "train_gd",
 ]

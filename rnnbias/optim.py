@@ -1,0 +1,326 @@
+r"""Full-batch gradient descent or Adam on any per-run loss, by automatic differentiation.
+
+:func:`rnnbias.train.train_gd` descends the exact population loss with its closed-form
+gradient. Chapter 9 asks what happens off that path: a different optimiser (Adam) on the same
+loss, or plain GD on a different loss (an empirical loss on finitely many noisy samples). Both
+are covered here by one function, which takes the loss as a Python callable returning one loss
+per run and differentiates it with ``torch.autograd``.
+
+With :math:`G_t = \nabla L(\theta_t)` (each run's own gradient), the two updates are
+
+.. math::
+
+    \text{GD:}\quad \theta_{t+1} = \theta_t - \eta\, G_t ,
+
+.. math::
+
+    \text{Adam:}\quad
+    m_{t+1} = \beta_1 m_t + (1-\beta_1) G_t,\quad
+    v_{t+1} = \beta_2 v_t + (1-\beta_2) G_t^{\odot 2},\quad
+    \theta_{t+1} = \theta_t - \eta\,
+        \frac{m_{t+1} / (1-\beta_1^{t+1})}{\sqrt{v_{t+1} / (1-\beta_2^{t+1})} + \epsilon},
+
+with :math:`m_0 = v_0 = 0` and every operation in the Adam line taken entrywise. GD is the
+explicit Euler method for gradient flow, which conserves the imbalance
+:math:`Q = AA^\top - A^\top A + BB^\top - C^\top C` (:mod:`rnnbias.balance`): along any
+update direction :math:`\dot\theta = -H`,
+
+.. math::
+
+    \dot Q = -(\Xi + \Xi^\top), \qquad
+    \Xi = H_A A^\top - A^\top H_A + H_B B^\top - C^\top H_C ,
+
+and the symmetry of the loss makes :math:`\Xi = 0` for :math:`H = G`, the gradient itself.
+Adam's direction :math:`H = \hat m/(\sqrt{\hat v} + \epsilon)` rescales every entry of
+:math:`G` by its own factor, and the identity does not survive that rescaling: nothing keeps
+:math:`Q` near its initial value.
+
+Introduced in chapter 9, "When the bias breaks". Public name: :func:`train_autograd`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from . import _checks
+from .linear import LinearRNN, _check_model, _unchecked
+from .train import DivergenceError, TrainResult
+
+__all__ = ["train_autograd"]
+
+OPTIMIZERS = ("gd", "adam")
+
+
+def _check_lr(lr: object, runs: int) -> float | Tensor:
+    if isinstance(lr, (list, tuple, Tensor)):
+        values = lr.reshape(-1).tolist() if isinstance(lr, Tensor) else list(lr)
+        lrs = [_checks.as_float("lr", v, positive=True) for v in values]
+        if len(lrs) != runs:
+            raise ValueError(
+                f"lr must be a float or have one entry per run ({runs}), got {len(lrs)}"
+            )
+        return torch.tensor(lrs, dtype=torch.float64)
+    return _checks.as_float("lr", lr, positive=True)
+
+
+def _check_loss(loss: object, runs: int) -> Tensor:
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"loss_fn must return a torch.Tensor of shape ({runs},), got {type(loss).__name__}"
+        )
+    if loss.shape != (runs,):
+        raise ValueError(
+            f"loss_fn must return one loss per run, shape ({runs},), got shape "
+            f"{tuple(loss.shape)}; do not sum or average over runs"
+        )
+    if loss.dtype != torch.float64:
+        raise TypeError(f"loss_fn must return a float64 tensor, got dtype {loss.dtype}")
+    if not loss.requires_grad:
+        raise ValueError(
+            "loss_fn must return a loss that depends on the model's parameters (it has no "
+            "gradient); compute it from the model it is given, without .detach() or no_grad"
+        )
+    return loss
+
+
+def train_autograd(
+    model: LinearRNN,
+    loss_fn: Callable[[LinearRNN], Tensor],
+    *,
+    optimizer: str = "gd",
+    lr: float | Sequence[float] | Tensor,
+    max_steps: int,
+    tol: float = 0.0,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    record_every: int = 1,
+    divergence: str = "warn",
+    track: Mapping[str, Callable[[LinearRNN], Tensor]] | None = None,
+) -> TrainResult:
+    r"""Train every run of ``model`` by full-batch GD or Adam on ``loss_fn``, via autograd.
+
+    Each step evaluates ``loss_fn`` on the current model, differentiates the **sum** of the
+    per-run losses (run ``r``'s parameters enter only its own loss, so each run receives
+    exactly :math:`\nabla L_r`), and applies
+
+    .. math::
+
+        \text{"gd":}\quad \theta \leftarrow \theta - \eta\, G, \qquad
+        \text{"adam":}\quad \theta \leftarrow \theta - \eta\,
+        \frac{\hat m}{\sqrt{\hat v} + \epsilon},
+
+    with :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`,
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) G` and
+    :math:`v \leftarrow \beta_2 v + (1-\beta_2) G^{\odot 2}` at step :math:`t = 1, 2, \dots`
+    (the update of ``torch.optim.Adam`` without weight decay, written out in float64). Adam is
+    entrywise, so the runs' optimiser states are independent.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        Initial parameters of ``R`` runs, any structure (finite entries). The structure is kept:
+        for ``"symmetric"`` models the gradient is projected onto the set :math:`A = A^\top`,
+        :math:`C = B^\top` exactly as in :func:`~rnnbias.train.train_gd`
+        (:math:`G_A \to (G_A + G_A^\top)/2`, :math:`G_B, G_C \to (G_B + G_C)/2`), and Adam's
+        entrywise update of a symmetric gradient is symmetric, so the runs stay on the set.
+    loss_fn : callable
+        ``loss_fn(model) -> Tensor`` of shape (R,), float64, differentiable in the model's
+        parameters: one loss per run, e.g.
+        ``lambda m: rb.population_loss(m, teacher, k)``. It must not mix runs (no sum or
+        mean over the run axis). It is evaluated on every run at every step, stopped runs
+        included (their parameters no longer change).
+    optimizer : {"gd", "adam"}
+    lr : float, or sequence or tensor of R floats
+        Step size :math:`\eta > 0`, shared or one per run.
+    max_steps : int
+        Step budget per run, ``>= 0``.
+    tol : float
+        A run stops (and is frozen) once its loss is ``<= tol``; ``0`` stops only at an exact
+        zero. ``>= 0``.
+    betas : tuple of two floats
+        Adam's :math:`(\beta_1, \beta_2)`, each in ``[0, 1)``; ignored by ``"gd"``.
+    eps : float
+        Adam's :math:`\epsilon > 0`; ignored by ``"gd"``.
+    record_every : int
+        Keep the loss (and tracked values) every this many steps, and at the last step.
+    divergence : {"warn", "raise"}
+        On a non-finite loss: warn once after training, or raise
+        :class:`~rnnbias.train.DivergenceError` at the end of training.
+    track : mapping of str to callable, optional
+        Functions of the current model (returning a tensor with a leading run axis) recorded
+        with the loss, as in :func:`~rnnbias.train.train_gd`.
+
+    Returns
+    -------
+    TrainResult
+        As for :func:`~rnnbias.train.train_gd`: final model and loss (NaN for diverged runs),
+        steps taken, converged and diverged masks, loss history and tracked values.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid arguments, or a ``loss_fn`` whose value is not a differentiable float64
+        tensor of shape (R,).
+    DivergenceError
+        With ``divergence="raise"``, if any run's loss became non-finite.
+
+    Warns
+    -----
+    RuntimeWarning
+        With ``divergence="warn"`` (default), once, naming how many runs diverged.
+
+    Notes
+    -----
+    With ``optimizer="gd"`` and ``loss_fn`` the population loss this is the same iteration as
+    :func:`~rnnbias.train.train_gd` (same stopping rule and history), with an autograd gradient
+    instead of the closed form: equal to round-off, and about 2-4 times slower per step.
+    A run stops at the first step where its loss is ``<= tol`` (converged) or non-finite
+    (diverged); a diverged run's parameters and loss are reported as NaN.
+
+    References
+    ----------
+    Introduced in chapter 9, "When the bias breaks".
+    """
+    model = _check_model(model)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    optimizer = _checks.as_choice("optimizer", optimizer, OPTIMIZERS)
+    R, structure = model.runs, model.structure
+    lr = _check_lr(lr, R)
+    max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
+    tol = _checks.as_float("tol", tol, nonnegative=True)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1, beta2 = (_checks.as_float("betas", b, nonnegative=True) for b in betas)
+    if beta1 >= 1 or beta2 >= 1:
+        raise ValueError(f"betas must lie in [0, 1), got {tuple(betas)!r}")
+    eps = _checks.as_float("eps", eps, positive=True)
+    record_every = _checks.as_int("record_every", record_every, minimum=1)
+    divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
+    track = dict(track or {})
+    for name, fn in track.items():
+        if not callable(fn):
+            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+
+    # All parameters of a run live in one row of a flat (R, P) tensor; A, B, C are views of
+    # it. The optimiser then costs a handful of tensor operations per step, whatever the model.
+    shapes = [tuple(p.shape[1:]) for p in model]
+    sizes = [math.prod(shape) for shape in shapes]
+    offsets = [sum(sizes[:i]) for i in range(3)]
+
+    def unflat(flat: Tensor) -> list[Tensor]:
+        return [
+            flat[:, o : o + n].view(R, *shape)
+            for o, n, shape in zip(offsets, sizes, shapes, strict=True)
+        ]
+
+    flat = torch.cat([p.detach().reshape(R, -1) for p in model], dim=1)
+    lr_col = lr.unsqueeze(1) if isinstance(lr, Tensor) else lr
+    if optimizer == "adam":
+        m_state = torch.zeros_like(flat)
+        v_state = torch.zeros_like(flat)
+    active = torch.ones(R, dtype=torch.bool)
+    converged = torch.zeros(R, dtype=torch.bool)
+    diverged = torch.zeros(R, dtype=torch.bool)
+    steps = torch.zeros(R, dtype=torch.int64)
+    last_loss = torch.zeros(R, dtype=torch.float64)
+    rec_steps: list[int] = []
+    rec_loss: list[Tensor] = []
+    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
+    nan = float("nan")
+    all_active = True  # fast path: no masks while every run is still training
+
+    def reported() -> LinearRNN:
+        """The current model (a copy) with diverged runs shown as NaN."""
+        shown = torch.where(diverged.unsqueeze(1), nan, flat) if not all_active else flat.clone()
+        return _unchecked(*unflat(shown), structure)
+
+    step = 0
+    while True:
+        leaf = flat.detach().requires_grad_(True)
+        loss = loss_fn(_unchecked(*unflat(leaf), structure))
+        if step == 0:
+            _check_loss(loss, R)
+        loss_d = loss.detach()
+        finite_sum = math.isfinite(float(loss_d.sum()))
+        if not finite_sum or float(loss_d.min()) <= tol or not all_active:
+            finite = torch.isfinite(loss_d)
+            bad = active & ~finite
+            if bool(bad.any()):
+                diverged |= bad
+                steps[bad] = step
+                # a diverged run is computed on from zeros (never reported), so that nothing
+                # non-finite reaches loss_fn or the other runs again
+                flat = torch.where(bad.unsqueeze(1), 0.0, flat)
+            newly = active & finite & (loss_d <= tol)
+            if bool(newly.any()):
+                converged |= newly
+                steps[newly] = step
+            # stopped runs keep the loss they stopped with; diverged ones report NaN
+            last_loss = torch.where(active, loss_d, last_loss)
+            last_loss = torch.where(diverged, nan, last_loss)
+            active &= ~(bad | newly)
+            all_active = bool(active.all())
+            loss = torch.where(finite, loss, torch.zeros_like(loss))
+        else:
+            last_loss = loss_d
+        last = step == max_steps or not bool(active.any())
+        if step % record_every == 0 or last:
+            rec_steps.append(step)
+            rec_loss.append(last_loss.clone())
+            if track:
+                current = reported()
+                for name, fn in track.items():
+                    rec_track[name].append(torch.as_tensor(fn(current)).detach().clone())
+        if last:
+            break
+
+        (grad,) = torch.autograd.grad(loss.sum(), leaf, allow_unused=True)
+        if grad is None:
+            grad = torch.zeros_like(flat)
+        if structure == "symmetric":  # the projection train_gd uses: stays on the set exactly
+            gA, gB, gC = unflat(grad)
+            gBC = 0.5 * (gB + gC)
+            grad = torch.cat([(0.5 * (gA + gA.mT)).reshape(R, -1), gBC, gBC], dim=1)
+
+        if optimizer == "gd":
+            update = lr_col * grad
+        else:  # Adam, in the order of operations of torch.optim.Adam (single-tensor path)
+            t = step + 1
+            bias1, bias2_sqrt = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
+            m_state = torch.lerp(m_state, grad, 1.0 - beta1)
+            v_state = v_state * beta2 + (1.0 - beta2) * grad * grad
+            denom = v_state.sqrt() / bias2_sqrt + eps
+            update = lr_col / bias1 * (m_state / denom)
+        if all_active:
+            flat = flat - update
+        else:
+            flat = torch.where(active.unsqueeze(1), flat - update, flat)
+        step += 1
+
+    steps[active] = step  # runs that never stopped took every step
+    n_div = int(diverged.sum())
+    if n_div:
+        message = (
+            f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
+            f"NaN. See result.diverged; a smaller lr may help."
+        )
+        if divergence == "raise":
+            raise DivergenceError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    return TrainResult(
+        model=reported(),
+        loss=last_loss,
+        steps=steps,
+        converged=converged,
+        diverged=diverged,
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        loss_history=torch.stack(rec_loss),
+        tracked={name: torch.stack(values) for name, values in rec_track.items()},
+    )
