@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup book test lab notebooks lint bench clean
+.PHONY: help setup browser book test lab notebooks lint bench clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -43,7 +43,16 @@ book: $(STAMP)
 	  { for f in _build/html/reports/*.log; do [ -f "$$f" ] && echo "== $$f" && cat "$$f"; done; exit 1; }
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+# The browser test (tests/test_browser.py) needs Chromium: Debian's package, installed when
+# missing and possible (root or sudo). Without it the test skips locally and fails in CI.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from Debian's packages for the browser test (about a minute) ..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
+	    >/dev/null 2>&1 || echo "Could not install Chromium: the browser test will skip (CI requires it)."; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff check rnnbias tests _ext
 	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 

@@ -5,6 +5,11 @@ import name ``mathjax``) and the vendored widget JavaScript (``_vendor/widgets``
 built ``_static`` folder, where ``mathjax_path`` and ``nb_ipywidgets_js`` in ``_config.yml``
 point. Copying into the *built* folder (not a source ``_static``) keeps Sphinx from adding
 every MathJax file as a script tag on every page.
+
+The widget manager also loads its icon fonts (Font Awesome, ``_vendor/widgets/fonts``) from
+``@jupyter-widgets/html-manager/dist/`` *relative to the page*, so they are copied next to the
+pages, at the top level and in ``chapters/``; without them every page with a widget logged
+failed requests (found by the browser test).
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ def _copy_assets(app, exc) -> None:
     if not (widgets / "embed-amd.js").exists():
         raise FileNotFoundError(f"widget JavaScript not found at {widgets}")
     shutil.copytree(es5, static / "mathjax", dirs_exist_ok=True)
-    shutil.copytree(widgets, static / "widgets", dirs_exist_ok=True)
+    shutil.copytree(widgets, static / "widgets", dirs_exist_ok=True, ignore=_fonts_and_docs)
+    for pages in (Path(app.outdir), Path(app.outdir) / "chapters"):
+        fonts = pages / "@jupyter-widgets" / "html-manager" / "dist"
+        shutil.copytree(widgets / "fonts", fonts, dirs_exist_ok=True)
+
+
+def _fonts_and_docs(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n in ("fonts", "README.md")]
 
 
 def setup(app):

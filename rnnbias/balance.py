@@ -85,7 +85,7 @@ def gd_step_change(grad: Gradient, lr: float, structure: str = "full") -> Tensor
     Parameters
     ----------
     grad : Gradient
-        From :func:`rnnbias.population_loss_grad`.
+        From :func:`rnnbias.linear.population_loss_grad`.
     lr : float
         The step size :math:`\eta`.
     structure : {"full", "diagonal", "symmetric"}

@@ -266,7 +266,7 @@ def vandermonde_student(
     Parameters
     ----------
     teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
-        Target taps (as in :func:`rnnbias.population_loss`).
+        Target taps (as in :func:`rnnbias.linear.population_loss`).
     atoms : torch.Tensor, shape (m,) or (R, m), float64
         Distinct (gaps above 1e-12), finite atoms; ``m`` is ``k`` or ``k + 1``.
     k : int

@@ -94,7 +94,7 @@ class TanhRNN:
 def init_tanh(d: int, sigma: float | Sequence[float], seed: int | Sequence[int] = 0) -> TanhRNN:
     r"""Gaussian initialisation, entries :math:`\mathcal N(0, \sigma^2/d)`, one run per pair.
 
-    As :func:`rnnbias.init_gaussian`: each run rescales the standard-normal base draw of its
+    As :func:`rnnbias.linear.init_gaussian`: each run rescales the standard-normal base draw of its
     seed by its ``sigma``, and scalars broadcast against sequences.
 
     References

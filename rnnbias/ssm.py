@@ -178,7 +178,7 @@ def init_complex(
     Every entry of :math:`\lambda, b, c` is circular complex Gaussian
     :math:`\mathcal{CN}(0, \sigma^2/d)`: real and imaginary parts i.i.d.
     :math:`\mathcal N(0, \sigma^2/(2d))`, so :math:`\mathbb E|z|^2 = \sigma^2/d` as for the real
-    entries of :func:`rnnbias.init_gaussian`. As there, each run draws one base draw from its
+    entries of :func:`rnnbias.linear.init_gaussian`. As there, each run draws one base draw from its
     own ``seed`` and rescales it by its ``sigma``.
 
     Parameters
@@ -213,10 +213,10 @@ def init_complex(
 
 
 def from_linear(model: LinearRNN) -> ComplexDiagonalRNN:
-    """The runs of a real diagonal :class:`~rnnbias.LinearRNN` as complex models (exactly).
+    """The runs of a real diagonal :class:`~rnnbias.linear.LinearRNN` as complex models (exactly).
 
     GD from such a start keeps every imaginary part exactly 0 and reproduces
-    :func:`rnnbias.train_gd` on the real model. Raises ``TypeError``/``ValueError`` for
+    :func:`rnnbias.train.train_gd` on the real model. Raises ``TypeError``/``ValueError`` for
     anything but a LinearRNN with ``structure="diagonal"``. Introduced in chapter 9.
     """
     if not isinstance(model, LinearRNN):
@@ -289,7 +289,7 @@ def population_loss(model: ComplexDiagonalRNN, teacher: object, k: int | Sequenc
     ----------
     model : ComplexDiagonalRNN
     teacher : Teacher or torch.Tensor of shape (n,) or (R, n), n >= k
-        Real target taps, as in :func:`rnnbias.population_loss`.
+        Real target taps, as in :func:`rnnbias.linear.population_loss`.
     k : int or sequence of int, length R
         Training length ``>= 1``, or one per run (run ``r`` then sees its own
         :math:`L_{k_r}`).
@@ -319,9 +319,9 @@ def population_loss_grad(
 @dataclass(frozen=True, eq=False, repr=False)
 class SSMTrainResult:
     """What :func:`train_gd` returns; the fields mean what they mean in
-    :class:`rnnbias.TrainResult`: final ``model`` and ``loss`` (NaN for diverged runs), ``steps``,
-    ``converged`` and ``diverged`` (R,), ``history_steps`` and ``loss_history`` (n_records, R).
-    Introduced in chapter 9."""
+    :class:`rnnbias.train.TrainResult`: final ``model`` and ``loss`` (NaN for diverged runs),
+    ``steps``, ``converged`` and ``diverged`` (R,), ``history_steps`` and ``loss_history``
+    (n_records, R). Introduced in chapter 9."""
 
     model: ComplexDiagonalRNN
     loss: Tensor
@@ -358,8 +358,8 @@ def train_gd(
 
     Every run takes its own steps and stops once its loss is ``<= tol``; a run whose loss
     becomes non-finite is *diverged*: its parameters and loss become NaN, and a
-    ``RuntimeWarning`` (``divergence="warn"``) or :class:`~rnnbias.DivergenceError`
-    (``"raise"``) reports how many, as in :func:`rnnbias.train_gd`.
+    ``RuntimeWarning`` (``divergence="warn"``) or :class:`~rnnbias.train.DivergenceError`
+    (``"raise"``) reports how many, as in :func:`rnnbias.train.train_gd`.
 
     Parameters
     ----------

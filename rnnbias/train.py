@@ -46,14 +46,14 @@ class GDConfig:
     Introduced in chapter 1, section "Training in one call" (chapter 3 on use it).
     """
 
-    lr: float | tuple[float, ...] = 0.05  # step size eta (> 0), or one per run
-    max_steps: int = 10_000  # step budget per run (>= 0)
-    tol: float = 1e-12  # a run stops once its training loss is <= tol (>= 0; 0 = never early)
-    clip: float | None = None  # clip each run's gradient to this global norm (None: no clipping)
-    outputs: str = "final"  # loss on the final output ("final") or on all outputs ("all")
-    record_every: int = 1  # keep the loss (and tracked values) every this many steps (>= 1)
-    divergence: str = "warn"  # on a non-finite loss: "warn" once, or "raise" DivergenceError
-    progress: bool = False  # show a tqdm progress bar (off by default: library code is quiet)
+    lr: float | tuple[float, ...] = 0.05  #: step size eta (> 0), or one per run
+    max_steps: int = 10_000  #: step budget per run (>= 0)
+    tol: float = 1e-12  #: a run stops once its training loss is <= tol (>= 0; 0 = never early)
+    clip: float | None = None  #: clip each run's gradient to this global norm (None = no clipping)
+    outputs: str = "final"  #: loss on the final output ("final") or on all outputs ("all")
+    record_every: int = 1  #: keep the loss (and tracked values) every this many steps (>= 1)
+    divergence: str = "warn"  #: on a non-finite loss, "warn" once or "raise" DivergenceError
+    progress: bool = False  #: show a tqdm progress bar (off by default; library code is quiet)
 
     def __post_init__(self) -> None:
         if isinstance(self.lr, (list, tuple, Tensor)):

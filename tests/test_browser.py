@@ -1,0 +1,109 @@
+"""Every built page, loaded in a real headless browser (Debian's Chromium).
+
+For each page of the table of contents this checks that the math is typeset (no raw ``$``,
+``\\(`` or ``\\[`` left in the text), that every image loads, that every widget area renders and
+has a static figure before it, that no JavaScript error is logged, and that no request leaves
+the machine. It saves a light and a dark screenshot of each page to ``_build/screenshots/``.
+
+Needs ``make book`` and Chromium (``make test`` installs Debian's ``chromium`` when it is
+missing and it can). Locally the test skips without them; in CI (``RNNBIAS_REQUIRE_BOOK=1``)
+it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from cdp import Browser, find_chromium
+from test_book import HTML, ROOT, toc_files
+
+SHOTS = ROOT / "_build" / "screenshots"
+LOCAL = ("file:", "data:", "blob:", "about:")
+
+RAW_TEX = r"""(() => {
+  const main = (document.querySelector('main') || document.body).cloneNode(true);
+  main.querySelectorAll('pre, code, script, style, mjx-container, textarea')
+      .forEach(e => e.remove());
+  const found = main.textContent.match(/\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$\n]{0,60}\$/g);
+  return {raw: (found || []).slice(0, 5),
+          typeset: document.querySelectorAll('mjx-container').length};
+})()"""
+
+MATHJAX_READY = """(window.MathJax && MathJax.startup && MathJax.startup.promise)
+  ? MathJax.startup.promise.then(() => 'typeset') : Promise.resolve('no MathJax')"""
+
+IMAGES = """Promise.all([...document.images].map(img => {
+  img.loading = 'eager';
+  return img.decode().then(() => img.naturalWidth > 0 ? null : img.src, () => img.src);
+})).then(bad => ({count: document.images.length, broken: bad.filter(Boolean)}))"""
+
+WIDGETS = """(() => {
+  const views = [...document.querySelectorAll(
+      'script[type="application/vnd.jupyter.widget-view+json"]')];
+  return views.map(v => {
+    const area = v.closest('.cell_output') || v.parentElement;
+    const rendered = [...area.querySelectorAll('.jupyter-widgets, .widget-container')]
+        .filter(e => e.getBoundingClientRect().height > 0).length;
+    const cell = v.closest('.cell');
+    let prev = cell ? cell.previousElementSibling : null, fallback = false;
+    for (let i = 0; prev && i < 4 && !fallback; i++, prev = prev.previousElementSibling)
+      fallback = prev.querySelector('img') !== null;
+    return {rendered: rendered, fallback: fallback};
+  });
+})()"""
+
+
+def pages() -> list[str]:
+    return toc_files()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    required = bool(os.environ.get("RNNBIAS_REQUIRE_BOOK"))
+    if not (HTML / "index.html").exists():
+        if required:
+            pytest.fail("the book is not built: run `make book` before the tests")
+        pytest.skip("the book is not built (run `make book`); CI requires it")
+    executable = find_chromium()
+    if executable is None:
+        if required:
+            pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    b = Browser(executable)
+    yield b
+    b.close()
+
+
+@pytest.mark.parametrize("page_name", pages())
+def test_page_in_a_real_browser(browser, page_name):
+    path = HTML / f"{page_name}.html"
+    assert path.exists(), f"{path} was not built"
+    page = browser.open()
+    try:
+        page.dark(False)
+        page.goto(path)
+        assert page.evaluate(MATHJAX_READY, await_promise=True) in ("typeset", "no MathJax")
+        tex = page.evaluate(RAW_TEX)
+        assert tex["raw"] == [], f"raw TeX left in the page: {tex['raw']}"
+        images = page.evaluate(IMAGES, await_promise=True)
+        assert images["broken"] == [], f"images that did not load: {images['broken']}"
+        widgets = page.evaluate(WIDGETS)
+        deadline = time.monotonic() + 15  # the widget manager renders after the load event
+        while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            widgets = page.evaluate(WIDGETS)
+        for i, w in enumerate(widgets):
+            assert w["rendered"] > 0, f"widget {i} rendered nothing"
+            assert w["fallback"], f"widget {i} has no static figure before it"
+        name = page_name.replace("/", "_")
+        page.screenshot(SHOTS / f"{name}.png")
+        page.dark(True)
+        page.screenshot(SHOTS / f"{name}-dark.png")
+        errors = page.errors()
+        assert errors == [], f"JavaScript errors: {errors}"
+        remote = [u for u in page.requests() if not u.startswith(LOCAL)]
+        assert remote == [], f"requests that leave the machine: {remote[:5]}"
+    finally:
+        page.close()
