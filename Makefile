@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup browser book test lab notebooks lint bench clean
+.PHONY: help setup browser book test lab notebooks lint bench student clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -26,6 +26,7 @@ help:
 	@echo "make lab        open the notebooks in JupyterLab"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom (refresh outputs)"
 	@echo "make bench      benchmarks: trainer vs naive BPTT, scaling, notebook times (~7 min)"
+	@echo "make student    write the student edition (no solutions, no outputs) -> _build/student/"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
 setup: $(STAMP)
@@ -53,7 +54,7 @@ browser:
 	    >/dev/null 2>&1 || echo "Could not install Chromium: the browser test will skip (CI requires it)."; }
 
 test: $(STAMP) browser
-	$(BIN)/ruff check rnnbias tests _ext
+	$(BIN)/ruff check rnnbias tests _ext scripts
 	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 
 lab: $(STAMP)
@@ -65,12 +66,17 @@ notebooks: $(STAMP)
 	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
 	done
 
+student: $(STAMP)
+	rm -rf _build/student
+	$(BIN)/python scripts/student_edition.py _build/student
+	@echo "The student edition is in $(CURDIR)/_build/student (open it: $(BIN)/jupyter lab _build/student)"
+
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python tests/benchmarks/bench.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check rnnbias tests _ext
-	$(BIN)/ruff format --check rnnbias tests _ext
+	$(BIN)/ruff check rnnbias tests _ext scripts
+	$(BIN)/ruff format --check rnnbias tests _ext scripts
 
 clean:
 	rm -rf _build
