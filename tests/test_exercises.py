@@ -26,13 +26,6 @@ NOTEBOOKS = se.toc_notebooks()
 FULL = {p.name: nbformat.read(p, as_version=4) for p in NOTEBOOKS}
 EXERCISES = [e for name, nb in FULL.items() for e in se.find_exercises(nb, name)]
 
-# Exercises that do not follow the conventions yet. Each entry is a strict xfail with its reason:
-# the test fails (XPASS) as soon as the notebook is fixed, and then the entry must go.
-MISSING_STUB = {
-    "ex-ch1-count": "a (conceptual, then coding) exercise with no stub code cell after it: "
-    "its statement is followed directly by the hidden check cell (01_linear_rnns.ipynb)",
-}
-
 
 def _ids(exercises):
     return [e.label for e in exercises]
@@ -106,16 +99,7 @@ def test_coding_exercise_states_its_expected_output(exercise):
     assert "**Expected output:**" in exercise.statement
 
 
-@pytest.mark.parametrize(
-    "exercise",
-    [
-        pytest.param(e, marks=pytest.mark.xfail(reason=MISSING_STUB[e.label], strict=True))
-        if e.label in MISSING_STUB
-        else e
-        for e in CODING
-    ],
-    ids=_ids(CODING),
-)
+@pytest.mark.parametrize("exercise", CODING, ids=_ids(CODING))
 def test_coding_exercise_is_followed_by_a_stub(exercise):
     nb = FULL[exercise.notebook]
     assert exercise.stub == exercise.cell + 1, "no stub code cell right after the exercise"
