@@ -1,9 +1,10 @@
 """Every built page, loaded in a real headless browser (Debian's Chromium).
 
 For each page of the table of contents this checks that the math is typeset (no raw ``$``,
-``\\(`` or ``\\[`` left in the text), that every image loads, that every widget area renders and
-has a static figure before it, that no JavaScript error is logged, and that no request leaves
-the machine. It saves a light and a dark screenshot of each page to ``_build/screenshots/``.
+``\\(`` or ``\\[`` left in the text), that every image loads and, outside the live widgets, has
+alt text and a caption, that every widget area renders and has a static figure before it, that
+no JavaScript error is logged, and that no request leaves the machine. It saves a light and a
+dark screenshot of each page to ``_build/screenshots/``.
 
 Needs ``make book`` and Chromium (``make test`` installs Debian's ``chromium`` when it is
 missing and it can). Locally the test skips without them; in CI (``RNNBIAS_REQUIRE_BOOK=1``)
@@ -37,7 +38,16 @@ MATHJAX_READY = """(window.MathJax && MathJax.startup && MathJax.startup.promise
 IMAGES = """Promise.all([...document.images].map(img => {
   img.loading = 'eager';
   return img.decode().then(() => img.naturalWidth > 0 ? null : img.src, () => img.src);
-})).then(bad => ({count: document.images.length, broken: bad.filter(Boolean)}))"""
+})).then(bad => {
+  const main = document.querySelector('main') || document.body;
+  // images drawn inside a live widget are described by the static figure before it
+  const undescribed = [...main.querySelectorAll('img')].filter(img => {
+    if (img.closest('.jupyter-widgets')) return false;
+    const figure = img.closest('figure');
+    return !(img.alt || '').trim() || !(figure && figure.querySelector('figcaption'));
+  }).map(img => img.src);
+  return {count: document.images.length, broken: bad.filter(Boolean), undescribed: undescribed};
+})"""
 
 WIDGETS = """(() => {
   const views = [...document.querySelectorAll(
@@ -89,6 +99,7 @@ def test_page_in_a_real_browser(browser, page_name):
         assert tex["raw"] == [], f"raw TeX left in the page: {tex['raw']}"
         images = page.evaluate(IMAGES, await_promise=True)
         assert images["broken"] == [], f"images that did not load: {images['broken']}"
+        assert images["undescribed"] == [], f"images without alt text or caption: {images}"
         widgets = page.evaluate(WIDGETS)
         deadline = time.monotonic() + 15  # the widget manager renders after the load event
         while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
