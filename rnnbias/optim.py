@@ -41,7 +41,6 @@ Introduced in chapter 9, "When the bias breaks". Public name: :func:`train_autog
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -49,7 +48,7 @@ from torch import Tensor
 
 from . import _checks
 from .linear import LinearRNN, _check_model, _unchecked
-from .train import DivergenceError, TrainResult
+from .train import TrainResult, _report_divergence
 
 __all__ = ["train_autograd"]
 
@@ -304,15 +303,7 @@ def train_autograd(
         step += 1
 
     steps[active] = step  # runs that never stopped took every step
-    n_div = int(diverged.sum())
-    if n_div:
-        message = (
-            f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
-            f"NaN. See result.diverged; a smaller lr may help."
-        )
-        if divergence == "raise":
-            raise DivergenceError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    _report_divergence(diverged, divergence)
 
     return TrainResult(
         model=reported(),

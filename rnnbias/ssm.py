@@ -50,7 +50,6 @@ Introduced in chapter 9, "Diagonal state-space layers with complex eigenvalues".
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -60,7 +59,7 @@ from torch import Tensor
 
 from . import _checks
 from .linear import LinearRNN, _as_list, _item, _target
-from .train import DivergenceError
+from .train import _report_divergence
 
 __all__ = [
     "ComplexDiagonalRNN",
@@ -432,15 +431,7 @@ def train_gd(
         X = X - step_lr * grad
         step += 1
     steps[active] = step
-    n_div = int(diverged.sum())
-    if n_div:
-        message = (
-            f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
-            f"NaN. See result.diverged; a smaller lr may help."
-        )
-        if divergence == "raise":
-            raise DivergenceError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    _report_divergence(diverged, divergence)
     return SSMTrainResult(
         model=_unchecked(*X.unbind(1)),
         loss=loss,

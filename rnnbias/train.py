@@ -37,6 +37,25 @@ class DivergenceError(RuntimeError):
     """Raised by :func:`train_gd` with ``divergence="raise"`` when a run's loss is non-finite."""
 
 
+def _report_divergence(
+    diverged: Tensor, divergence: str, hint: str = "a smaller lr may help"
+) -> None:
+    """Warn once (``divergence="warn"``) or raise :class:`DivergenceError` if any run diverged.
+
+    Shared by the trainers of :mod:`rnnbias.train`, :mod:`rnnbias.optim` and :mod:`rnnbias.ssm`.
+    """
+    n_div, R = int(diverged.sum()), diverged.numel()
+    if not n_div:
+        return
+    message = (
+        f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
+        f"NaN. See result.diverged; {hint}."
+    )
+    if divergence == "raise":
+        raise DivergenceError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
 @dataclass(frozen=True)
 class GDConfig:
     """Settings of :func:`train_gd`; every field is checked when the config is made.
@@ -349,15 +368,7 @@ def train_gd(
         bar.close()
     steps[active] = step  # runs that never stopped took every step
 
-    n_div = int(diverged.sum())
-    if n_div:
-        message = (
-            f"{n_div} of {R} runs diverged (non-finite loss); their parameters and losses are "
-            f"NaN. See result.diverged; a smaller lr or clip may help."
-        )
-        if config.divergence == "raise":
-            raise DivergenceError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    _report_divergence(diverged, config.divergence, hint="a smaller lr or clip may help")
 
     return TrainResult(
         model=_unchecked(*full, structure),
