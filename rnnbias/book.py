@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import _checks
 
@@ -21,8 +22,27 @@ __all__ = ["format_number", "glue", "sig"]
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def sig(x: object, digits: int = 4) -> float:
+_ROUNDING = {"nearest": None, "up": ROUND_CEILING, "down": ROUND_FLOOR}
+
+
+def _as_real(name: str, x: object) -> float:
+    """One real number from a Python/numpy scalar or a one-element tensor or array."""
+    count = x.numel() if callable(getattr(x, "numel", None)) else getattr(x, "size", 1)
+    if count != 1:
+        raise ValueError(f"{name} must be a single real number, got {_checks._describe(x)}")
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_checks._describe(x)}")
+    return float(x)
+
+
+def sig(x: object, digits: int = 4, rounding: str = "nearest") -> float:
     """Round a real number to ``digits`` significant digits (default 4).
+
+    ``rounding="nearest"`` (the default) rounds to the nearest; ``"up"`` rounds towards +∞ and
+    ``"down"`` towards −∞. Use ``"up"`` for a number printed as an upper bound ("at most X")
+    and ``"down"`` for a lower bound ("at least X"), so that the printed bound still holds.
 
     Examples
     --------
@@ -30,12 +50,23 @@ def sig(x: object, digits: int = 4) -> float:
     3.142
     >>> sig(0.000123456)
     0.0001235
+    >>> sig(2.6471e-07, rounding="up"), sig(2.6479e-07, rounding="down")
+    (2.648e-07, 2.647e-07)
+    >>> sig(-0.12341, rounding="up")
+    -0.1234
     """
     digits = _checks.as_int("digits", digits, minimum=1)
-    value = float(x.item() if hasattr(x, "item") else x)
+    rounding = _checks.as_choice("rounding", rounding, list(_ROUNDING))
+    value = _as_real("x", x)
     if not math.isfinite(value) or value == 0:
         return value
-    return float(f"{value:.{digits}g}")
+    if rounding == "nearest":
+        return float(f"{value:.{digits}g}")
+    # repr is the shortest decimal that reads back as the same float, so 2.5e-7 stays 2.5e-7;
+    # float() of the rounded decimal is then on the stated side of value (itself a float).
+    shown = Decimal(repr(value))
+    quantum = Decimal(1).scaleb(shown.adjusted() - digits + 1)
+    return float(shown.quantize(quantum, rounding=_ROUNDING[rounding]))
 
 
 def format_number(x: object, digits: int = 4) -> str:
@@ -71,19 +102,22 @@ def format_number(x: object, digits: int = 4) -> str:
     return sign + (power if mantissa == "1" else f"{mantissa} × {power}")
 
 
-def glue(name: str, value: object, digits: int = 4) -> object:
+def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -> object:
     """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose, and return it.
 
     Real numbers are rounded with :func:`sig` (the return value) and recorded as written by
-    :func:`format_number`; integers and strings are glued as they are.
+    :func:`format_number`; integers and strings are glued as they are. A number the prose
+    states as a bound is glued with ``rounding="up"`` ("at most X") or ``rounding="down"``
+    ("at least X"): rounded outward, the printed bound is still true.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
+    rounding = _checks.as_choice("rounding", rounding, list(_ROUNDING))
     if hasattr(value, "item"):
-        value = value.item()
+        value = _as_real("value", value)
     shown = value
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-        value = sig(value, digits)
+        value = sig(value, digits, rounding)
         shown = format_number(value, digits)
     try:
         from myst_nb import glue as _glue

@@ -655,7 +655,9 @@ def population_loss_grad(
     r"""Return the exact population loss and its closed-form gradient.
 
     With :math:`r_j = 2 w_j (g_j - g^\star_j)` (:math:`w_j = 1`, or :math:`1 - j/k` for
-    ``outputs="all"``), :math:`v_j = A^j B^\top` and :math:`u_j = (A^\top)^j C^\top`:
+    ``outputs="all"``), :math:`v_j = A^j B` and :math:`u_j = (A^\top)^j C^\top` (with
+    :math:`B` a column and :math:`C` a row, as in the book; both are stored as rows of shape
+    (R, d), and so are their gradients):
 
     .. math::
 

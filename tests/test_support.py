@@ -47,6 +47,32 @@ def test_sig_passes_non_finite_values_through():
     assert math.isnan(rb.sig(float("nan"))) and rb.sig(float("inf")) == float("inf")
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_sig_rounds_bounds_outward(seed):
+    """An upper bound printed with rounding="up" is never below the value; "down" never above."""
+    rng = random.Random(seed)
+    for _ in range(2000):
+        x = rng.uniform(-1, 1) * 10 ** rng.uniform(-30, 30)
+        up, down, near = rb.sig(x, rounding="up"), rb.sig(x, rounding="down"), rb.sig(x)
+        assert down <= x <= up, (x, down, up)
+        assert down <= near <= up
+        assert float(f"{up:.4g}") == up and float(f"{down:.4g}") == down  # still 4 digits
+    assert rb.sig(2.647e-7 + 1e-13, rounding="up") == 2.648e-7
+    assert rb.sig(2.6479e-7, rounding="down") == 2.647e-7
+    for exact in (2.5e-7, 0.1, 0.3, 1234.0, 7e22):  # a value with 4 digits or fewer stays
+        assert rb.sig(exact, rounding="up") == exact == rb.sig(exact, rounding="down")
+
+
+def test_sig_and_glue_refuse_bad_rounding_and_arrays():
+    with pytest.raises(ValueError, match="rounding"):
+        rb.sig(1.0, rounding="outward")
+    with pytest.raises(ValueError, match="single real number"):
+        rb.sig(torch.ones(3))
+    with pytest.raises(TypeError, match="real number"):
+        rb.sig(None)
+    assert rb.glue("bound", torch.tensor(2.6471e-7), rounding="up") == 2.648e-7
+
+
 def test_glue_returns_the_rounded_value():
     assert rb.glue("x", torch.tensor(1.234567)) == 1.235
     assert rb.glue("n", 12) == 12
