@@ -4,8 +4,12 @@ Chapter: ``chapters/06_moments.ipynb``. Claims checked:
 
 - gradient descent from a small start concentrates the learned measure on the teacher's atoms
   and extrapolates at ``k = 2 d_hat + 1``, and fits but fails at ``k = 2 d_hat`` (section "A
-  learned measure"): fresh seeds 100 and 101 (the chapter uses 0-2), 105,000 steps (the chapter:
-  100,000), errors over 3000 lags (the chapter: 1000);
+  learned measure"); at ``k = 2 d_hat + 1`` the residual lies along the coefficients ``s`` of
+  ``p^2`` and ``integral p^2 dmu`` is carried by the modes away from the teacher's atoms ("Why
+  the last stretch is slow"): fresh seeds 100-107 at ``k = 5`` and 100-101 at ``k = 4`` (the
+  chapter uses 0-2), 105,000 steps (the chapter: 100,000; a genuinely longer budget does not fit
+  the time limit, as a step costs about 0.1 ms whatever the batch), errors over 3000 lags (the
+  chapter: 1000);
 - the overshoot construction works for every ``d_hat`` and every mass below the Hankel limit
   (``prop-overshoot``, ``prop-hankel-quadrature``): random teachers with ``d_hat`` up to 4 (the
   chapter shows ``d_hat = 1, 2``), random points ``x0``, masses up to 0.99 of the limit;
@@ -13,7 +17,8 @@ Chapter: ``chapters/06_moments.ipynb``. Claims checked:
   random atoms (the chapter: ``k = 3, 5, 8`` with equally spaced atoms);
 - Prony's method recovers a teacher from ``2 d_hat`` moments: ``d_hat = 4`` (the chapter: 1-3).
 
-float64 throughout; the one training call batches all its runs.
+float64 throughout; each training call batches all its runs (one call per ``k``, so that the
+``k = 5`` call never leaves its fast path when the quickly converging ``k = 4`` runs stop).
 """
 
 import torch
@@ -45,27 +50,68 @@ def _quadrature(m, n):
 
 
 def test_gradient_descent_learns_the_measure_at_2dhat_plus_1():
-    """'At k = 5 at least 0.986 of the absolute weight lies within 0.02 of the teacher's atoms,
-    the largest error over 1000 lags is at most 6.1e-4 [...]; at k = 4 the students fit the data
-    to 1e-12 with measures spread over many modes [...] and do not extrapolate.'"""
+    """'At k = 5 at least 0.985 of the absolute weight lies within 0.02 of the teacher's atoms,
+    the largest error over 1000 lags is at most 6.2e-4 [...], at the end [the negative weight is]
+    at most 2e-8: nearly non-negative'; 'the residual lies along s [...] the modes farther than
+    0.02 from both atoms [...] hold at least 0.966 of integral p^2 dmu'; 'at k = 4 the students
+    fit the data to 1e-12 with measures spread over at least 19 modes [...] and errors of at
+    least 0.39'. On fresh seeds the thresholds are the qualitative statement, with the margin
+    that 26 fresh seeds (100-115, 200-209) need: share above 0.95 (smallest seen 0.953), error
+    below 5e-3 (largest seen 2.7e-3), negative share below 1e-5 (largest seen 1.3e-6)."""
     rb.set_seed(0)
-    ks = [4, 4, 5, 5]
-    start = rb.init_gaussian(40, 0.01, [100, 101, 100, 101], structure="diagonal")
-    res = rb.train_gd(start, TEACHER2, ks, lr=0.05, tol=1e-12, max_steps=105_000)
-    atoms, weights = moments.measure(res.model)
-    near = ((atoms - 0.9).abs() < 0.02) | ((atoms + 0.6).abs() < 0.02)
-    share = (weights.abs() * near).sum(-1) / weights.abs().sum(-1)
+    seeds = list(range(100, 108))
+    fit = rb.train_gd(
+        rb.init_gaussian(40, 0.01, [100, 101], structure="diagonal"),
+        TEACHER2,
+        4,
+        lr=0.05,
+        tol=1e-12,
+        max_steps=105_000,
+    )
+    res = rb.train_gd(
+        rb.init_gaussian(40, 0.01, seeds, structure="diagonal"),
+        TEACHER2,
+        5,
+        lr=0.05,
+        tol=1e-12,
+        max_steps=105_000,
+    )
+
+    def measure_stats(model):
+        atoms, weights = moments.measure(model)
+        near = ((atoms - 0.9).abs() < 0.02) | ((atoms + 0.6).abs() < 0.02)
+        share = (weights.abs() * near).sum(-1) / weights.abs().sum(-1)
+        return atoms, weights, near, share
+
+    # k = 4 = 2 d_hat: a perfect fit, spread over many modes, that does not extrapolate
+    _, weights4, _, share4 = measure_stats(fit.model)
+    modes4 = (weights4.abs() > 1e-2 * weights4.abs().amax(-1, keepdim=True)).sum(-1)
+    assert bool(fit.converged.all()) and bool((fit.loss <= 1e-12).all())
+    assert bool((rb.sup_error(fit.model, TEACHER2, 3000) > 0.05).all())
+    assert bool((share4 < 0.1).all()) and int(modes4.min()) >= 10
+    # k = 5 = 2 d_hat + 1: the teacher's atoms, a nearly non-negative measure, all lags
+    atoms, weights, near, share = measure_stats(res.model)
     neg = weights.clamp(max=0).abs().sum(-1) / weights.abs().sum(-1)
     sup = rb.sup_error(res.model, TEACHER2, 3000)
-    # k = 4 = 2 d_hat: a perfect fit that does not extrapolate
-    assert bool((res.loss[:2] <= 1e-12).all())
-    assert bool((sup[:2] > 0.05).all()) and bool((share[:2] < 0.1).all())
-    # k = 5 = 2 d_hat + 1: the teacher's atoms, a non-negative measure, all lags
-    assert bool((share[2:] > 0.98).all())
-    assert float(sup[2:].max()) < 1e-3 and float(atoms[2:].abs().max()) < 1
-    assert float(neg[2:].max()) < 1e-7
-    found, _ = moments.prony(rb.impulse_response(res.model.select([2, 3]), 4), 2)
+    assert bool((share > 0.95).all())
+    assert float(sup.max()) < 5e-3 and float(atoms.abs().max()) < 1
+    assert float(neg.max()) < 1e-5
+    found, _ = moments.prony(rb.impulse_response(res.model, 4), 2)
     assert float((found - torch.tensor([-0.6, 0.9], dtype=F64)).abs().max()) < 1e-3
+    # the slow last stretch: r = g - g_hat along s (the coefficients of p^2), L_5 = I^2 / |s|^2
+    # with I = integral of p^2 dmu, and I carried by the modes away from the atoms
+    p = torch.tensor([-0.54, -0.3, 1.0], dtype=F64)  # (x - 0.9)(x + 0.6), ascending
+    s = torch.zeros(5, dtype=F64)
+    for lag in range(3):
+        s[lag : lag + 3] += p[lag] * p
+    r = rb.impulse_response(res.model, 5) - TEACHER2.impulse_response(5)
+    p_sq = ((atoms - 0.9) * (atoms + 0.6)) ** 2
+    integral = (weights * p_sq).sum(-1)
+    assert not bool(res.converged.any())
+    assert float(((r @ s - integral).abs() / integral).max()) < 1e-9
+    excess = res.loss * (s @ s) / integral**2 - 1
+    assert float(excess.min()) > -1e-9 and float(excess.max()) < 2e-4
+    assert float(((weights * p_sq * ~near).sum(-1) / integral).min()) > 0.9
 
 
 def test_overshoot_construction_for_every_dhat():
@@ -99,7 +145,14 @@ def test_overshoot_construction_for_every_dhat():
                 integral = float((mu_w * p_at**2).sum())
                 over = float(g[2 * d_hat] - g_hat[2 * d_hat])
                 assert abs(over - integral) < 1e-8 * max(1.0, integral)
-                assert integral >= alpha * float(p_at[0]) ** 2 > 0
+                # the balanced student (c = b) itself: L_{2 d_hat} = 0 and it overshoots lag 2 d_hat
+                # by at least alpha p(x0)^2, read off its impulse response, not from the moments
+                b = mu_w.sqrt().unsqueeze(0)
+                student = rb.LinearRNN(mu_atoms.unsqueeze(0), b, b.clone(), "diagonal")
+                taps = rb.impulse_response(student, 2 * d_hat + 1)[0]
+                assert float((taps[: 2 * d_hat] - g_hat[: 2 * d_hat]).abs().max()) < 1e-8 * scale
+                over_rnn = float(taps[2 * d_hat] - g_hat[2 * d_hat])
+                assert over_rnn >= alpha * float(p_at[0]) ** 2 - 1e-8 * max(1.0, integral)
                 checked += 1
             # negative control: beyond the limit the Hankel matrix is not positive definite
             m_bad = g_hat[: 2 * d_hat] - 1.01 * limit * x0 ** torch.arange(2 * d_hat, dtype=F64)
@@ -123,6 +176,12 @@ def test_signed_interpolators_for_every_k():
         assert abs(jump - delta) < 1e-6 * max(1.0, abs(delta))
         _, w = moments.measure(st)
         assert bool((w > 0).any()) and bool((w < 0).any())
+    # negative control: at k = 2 = 2 d_hat the same construction can have weights of one sign
+    st = moments.vandermonde_student(
+        teacher, torch.tensor([0.5, 0.9, 0.95], dtype=F64), 2, extra=0.01
+    )
+    _, w = moments.measure(st)
+    assert float(rb.population_loss(st, teacher, 2)[0]) < 1e-16 and bool((w > 0).all())
 
 
 def test_prony_recovers_four_atom_teachers():
