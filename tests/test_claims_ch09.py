@@ -7,19 +7,24 @@ Chapter: ``chapters/09_when_the_bias_breaks.ipynb``. Claims checked:
 2. the shape of the per-lag kernel: ``rho_j^2`` rises while ``j < j*`` and then decays
    geometrically, and the measured kernel follows it (``prop-lag-kernel``);
 3. no interpolant of the memoryless teacher has sharpness below 4, so gradient descent with
-   ``eta > 1/2`` does not converge to zero loss (``prop-sharpness-floor``);
+   ``eta > 1/2`` does not converge to an interpolant (``prop-sharpness-floor``; the
+   measure-zero statement itself is about interpolants with an invertible Jacobian);
 4. the complex counterexample interpolates without extrapolating for every ``k``, and its extra
    eigenvalues are not all real exactly when ``k >= 3`` (``prop-complex-counterexample``);
 5. near-zero complex diagonal students fit ``2 d_hat + 1`` taps of a real one-atom teacher
-   without extrapolating.
+   without extrapolating (only a one-atom teacher is re-checked here).
 
 Settings: **fresh seeds** (100 and up; the chapter uses 0-79), other widths, teachers and
-training lengths (``n = 1500``; teacher ``0.8^j`` and step 0.1 for the complex students;
-``k = 3, 8``), **longer horizons** (60 lags
-instead of 20 for the lazy tail and 500 for the small start, 24 kernel lags instead of 8, 500
-lags for the complex students instead of 100) and **tighter tolerances** (lazy training to
-``L_3 <= 1e-14`` instead of ``1e-12``; complex students to ``L_3 <= 1e-14`` instead of
-``1e-12``). float64 throughout; each test seeds with ``rb.set_seed``.
+training lengths (lazy width ``n = 800`` with 24 draws, kernel width ``n = 3000``; small-start
+students with ``d = 100`` instead of 200; teacher ``0.8^j`` and step 0.1 for the complex
+students; ``k = 3, 8`` for the sharpness floor), **longer horizons** (60 lags instead of 20 for
+the lazy tail, 1500 lags instead of 500 for the small start, 24 kernel lags instead of 8, 500
+lags for the complex students instead of 100) and **tighter tolerances** (lazy training and
+small starts to ``L_3 <= 1e-14`` instead of ``1e-12``; complex students to ``L_3 <= 1e-14``
+instead of ``1e-12``). One setting is *shorter* than the chapter's: the runs at ``eta = 0.6``
+train 8000 steps (the chapter: 45,000 at ``eta = 0.55``), and the test checks that they have
+settled on a period-two oscillation of the gradient-descent map. float64 throughout; each
+test seeds with ``rb.set_seed``.
 """
 
 import math
@@ -35,13 +40,14 @@ MEMORYLESS = rb.memoryless()
 
 
 def test_lazy_training_freezes_the_tail_and_a_small_start_does_not():
-    """ "In the lazy regime the start is the answer outside the trained lags"; "the small-start
-    students reach the same loss" with a tail near zero."""
+    """ "In the lazy regime the start is the answer outside the trained lags"; the mean error after
+    training is the predicted sigma_W^(2k) / (1 - sigma_W^2) = 0.25; "the small-start students
+    reach the same loss" with a tail near zero."""
     rb.set_seed(0)
-    tc, rel, after = [], [], []
-    for seed in range(100, 110):
+    tc, rel, after, before = [], [], [], []
+    for seed in range(100, 124):
         res = lazy.train_lazy(
-            lazy.init_wide(1500, seed, sigma_w=math.sqrt(0.5)),
+            lazy.init_wide(800, seed, sigma_w=math.sqrt(0.5)),
             MEMORYLESS,
             3,
             lr=0.2,
@@ -52,9 +58,16 @@ def test_lazy_training_freezes_the_tail_and_a_small_start_does_not():
         tc.append(float(res.tail_change[0]))
         rel.append(abs(float(res.error[0] / res.error0[0]) - 1))
         after.append(float(res.error[0]))
+        before.append(float(res.error0[0]))
     tc, rel = torch.tensor(tc), torch.tensor(rel)
+    after, before = torch.tensor(after, dtype=F64), torch.tensor(before, dtype=F64)
     assert float(tc.median()) < 0.1 and float(rel.median()) < 0.1  # the tail stays put
-    assert sum(after) / len(after) > 0.1  # ... at a random, non-zero value (predicted 0.25)
+    assert abs(float(after.mean() - before.mean())) < 0.01
+    # ... at its random value, whose mean is the prediction (3 standard errors of the mean;
+    # lags 3..59, the rest adds 0.5^60 / 0.5 in expectation)
+    predicted = 0.5**3 / (1 - 0.5)
+    stderr = float(after.std() / math.sqrt(len(after)))
+    assert stderr < 0.05 and abs(float(after.mean()) - predicted) < 3 * stderr
     small = rb.train_gd(
         rb.init_gaussian(100, 0.1, [100, 101, 102]),
         MEMORYLESS,
@@ -64,7 +77,7 @@ def test_lazy_training_freezes_the_tail_and_a_small_start_does_not():
         tol=1e-14,
     )
     assert bool(small.converged.all())
-    assert float(rb.extrapolation_error(small.model, MEMORYLESS, 3, 500).max()) < 1e-8
+    assert float(rb.extrapolation_error(small.model, MEMORYLESS, 3, 1500).max()) < 1e-8
 
 
 def test_rho_squared_rises_then_decays_and_the_kernel_follows():
@@ -106,8 +119,11 @@ def _sharpness(model, target, k):
 
 
 def test_no_memoryless_interpolant_is_flatter_than_4():
-    """ "Every interpolant [of the memoryless teacher] has sharpness at least 4 ... for eta > 1/2,
-    gradient descent converges to none of them from almost every start." """
+    """ "Every interpolant [of the memoryless teacher] has sharpness at least 4 ... for eta > 1/2
+    every one of them is unstable", and (observed) gradient descent does not converge to an
+    interpolant. Limit: the runs at eta = 0.6 train 8000 steps, fewer than the chapter's 45,000;
+    instead the test checks that they have settled on a period-two oscillation (two more steps
+    return within 1e-7, one step moves by more than 0.1) at a loss far from zero."""
     rb.set_seed(0)
     gen = torch.Generator().manual_seed(100)
     for k in (3, 8):
@@ -154,6 +170,16 @@ def test_no_memoryless_interpolant_is_flatter_than_4():
         )
     assert not bool(above.converged.any()) and not bool(above.diverged.any())
     assert float(above.loss_history[-20:].min()) > 1e-3  # still oscillating at the end
+    one = rb.train_gd(above.model, MEMORYLESS, 3, lr=0.6, max_steps=1, tol=0.0)
+    two = rb.train_gd(one.model, MEMORYLESS, 3, lr=0.6, max_steps=1, tol=0.0)
+
+    def flat(m):
+        return torch.cat([m.A.flatten(1), m.B.flatten(1), m.C.flatten(1)], 1)
+
+    period2 = (flat(two.model) - flat(above.model)).abs().amax(1)
+    step1 = (flat(one.model) - flat(above.model)).abs().amax(1)
+    assert float(period2.max()) < 1e-7 and float(step1.min()) > 0.1
+    assert float(torch.minimum(one.loss, two.loss).min()) > 0.05  # both phases far from 0
     below = rb.train_gd(
         rb.init_gaussian(20, 0.01, [100, 101, 102]),
         MEMORYLESS,
@@ -187,7 +213,8 @@ def test_complex_counterexample_for_every_k():
 
 def test_complex_students_fit_without_extrapolating():
     """ "At k = 2 d_hat + 1 complex students interpolate but do not extrapolate" (from near-zero
-    complex starts), here on the teacher 0.8^j, fresh seeds, over 500 lags."""
+    complex starts), here on the one-atom teacher 0.8^j, fresh seeds, over 500 lags. The
+    chapter's two-atom teacher (k = 5) is not re-checked here."""
     rb.set_seed(0)
     teacher = rb.low_dimensional([0.8]).impulse_response(500)
     res = ssm.train_gd(
