@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup browser book test lab notebooks lint bench student clean
+.PHONY: help setup browser book test lab notebooks lint bench mutations student clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -26,6 +26,7 @@ help:
 	@echo "make lab        open the notebooks in JupyterLab"
 	@echo "make notebooks  re-execute every notebook in place, top to bottom (refresh outputs)"
 	@echo "make bench      benchmarks: trainer vs naive BPTT, scaling, notebook times (~7 min)"
+	@echo "make mutations  make each claims test's claim false and check that the test fails (~5 min)"
 	@echo "make student    write the student edition (no solutions, no outputs) -> _build/student/"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
@@ -73,6 +74,9 @@ student: $(STAMP)
 
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python tests/benchmarks/bench.py
+
+mutations: $(STAMP)
+	$(BIN)/python scripts/claims_mutations.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnnbias tests _ext scripts
