@@ -115,8 +115,8 @@ MUTATIONS: list[Mutation] = [
     M(
         "test_claims_ch04.py",
         "test_symmetric_start_stays_balanced_and_beats_generic_by_a_growing_margin",
-        'sym = rb.init_gaussian(20, 0.5, SEEDS, structure="symmetric").to_full()',
-        "sym = rb.init_gaussian(20, 0.5, [s + 50 for s in SEEDS])",
+        'sym = rb.init_gaussian(20, 0.5, [*SEEDS, 0], structure="symmetric").to_full()',
+        "sym = rb.init_gaussian(20, 0.5, [s + 50 for s in [*SEEDS, 0]])",
         "a generic start in place of the symmetric one",
     ),
     M(
