@@ -87,6 +87,8 @@ def test_flow_conserves_Q_and_gradient_descent_drifts_by_order_eta():
     halving = drift[:-1] / drift[1:]
     # first order in eta: halving the step halves the drift, more exactly as eta shrinks
     assert bool(((halving[-1] > 1.9) & (halving[-1] < 2.1)).all()), halving
+    # the larger steps are looser: one run on the teacher with memory halves by 2.59 at the
+    # largest step (the others 2.00-2.08), so the bound for all steps is 1.5-3
     assert bool(((halving > 1.5) & (halving < 3)).all()), halving
     eta = torch.tensor(lrs, dtype=F64)
     for runs in (slice(0, 5), slice(5, 10)):
