@@ -97,6 +97,35 @@ MUTATIONS: list[Mutation] = [
         "short = constructions.with_tail(k - 1, tails[:, :5])",
         "a 'tail' that starts at lag k - 1, inside the trained head",
     ),
+    # chapter 3
+    M(
+        "test_claims_ch03.py",
+        "test_constructions_fail_at_every_horizon",
+        "constructions.cyclic(k), TEACHER, k, [m * k for m in range(1, periods + 1)]",
+        "constructions.cyclic(k, 0.999), TEACHER, k, [m * k for m in range(1, periods + 1)]",
+        "a cyclic student with rho = 0.999: the error no longer grows like m - 1",
+    ),
+    M(
+        "test_claims_ch03.py",
+        "test_an_interpolator_with_d_equal_k_has_its_tail_fixed_by_A",
+        "predicted = (-1) ** (k + 1) * det[r] * _h(students.A[r], 200)",
+        "predicted = (-1) ** k * det[r] * _h(students.A[r], 200)",
+        "the wrong sign in g_k = (-1)^(k+1) det A",
+    ),
+    M(
+        "test_claims_ch03.py",
+        "test_the_threshold_from_sigma_09_on_fresh_seeds_and_not_from_small_starts",
+        "E, rho, conv = _sweep(0.9, seeds, dims, tol=1e-20, max_steps=6000)",
+        "E, rho, conv = _sweep(0.1, seeds, dims, tol=1e-20, max_steps=6000)",
+        "the sharp threshold claimed from sigma = 0.1, outside its scope",
+    ),
+    M(
+        "test_claims_ch03.py",
+        "test_initial_scale_picks_the_tail_at_equal_loss_and_further_training_keeps_it",
+        "scales, seeds = [0.1, 0.3, 0.9], list(range(100, 106))",
+        "scales, seeds = [0.1, 0.9, 0.3], list(range(100, 106))",
+        "the scales out of order: larger scale, smaller tail",
+    ),
     # chapter 4
     M(
         "test_claims_ch04.py",

@@ -9,7 +9,8 @@ Chapter: ``chapters/02_memoryless_data.ipynb``. Claims checked:
    and ``N < k`` never do, so that fewer sequences leave a blind student with training loss 0
    and population loss 1: ``k = 3..15`` (the chapter: 5), fresh seeds 100+;
 3. "the training set constrains the head, [...] the tail is out of its reach": interpolators
-   with random tails have training loss exactly 0 on fresh samples of 5 and 50,000 sequences
+   with geometric tails (random amplitudes, four fixed rates 0.9, -0.97, 1.005 and 0.5) have
+   training loss exactly 0 on fresh samples of 5 and 50,000 sequences
    (fresh seeds; the chapter: 5 to 50,000 sequences), and their sampled test loss equals
    ``E_{k,T}`` at ``T = 45`` (the chapter: ``T = 15``), with ``E_{k,T}`` and ``E^sup``
    bounding each other out to ``T = 500`` (the chapter: 40).
