@@ -98,3 +98,49 @@ def as_tensor(
         bad = int((~torch.isfinite(tensor)).sum())
         raise ValueError(f"{name} must have finite entries, got {bad} non-finite entries")
     return tensor
+
+
+def run_index(name: str, value: object, runs: int, device: torch.device | None = None) -> Tensor:
+    """Return the runs picked by ``value`` as a 1-D ``int64`` index tensor (at least one run).
+
+    Accepted: an integer (Python, NumPy or a 0-d integer tensor; negative counts from the end),
+    a slice, ``...`` (every run), a sequence, NumPy array or 1-D tensor of integers, or a 1-D
+    boolean mask of length ``runs``. Refused with a named error: bools, ``None``, floats, strings,
+    indices outside ``[-runs, runs)``, masks of another length, and selections of no run.
+    """
+    expected = f"an integer, a slice, a sequence of integers or a boolean mask of length {runs}"
+    if value is Ellipsis:
+        idx = torch.arange(runs)
+    elif isinstance(value, slice):
+        idx = torch.arange(runs)[value]
+    elif isinstance(value, bool) or value is None or isinstance(value, str | bytes | float):
+        raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
+    elif isinstance(value, numbers.Integral):
+        idx = torch.tensor([int(value)])
+    else:
+        try:
+            t = value if isinstance(value, Tensor) else torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"{name} must be {expected}, got {_describe(value)}") from err
+        t = t.detach().cpu()
+        if t.dtype == torch.bool:
+            if t.ndim != 1 or t.numel() != runs:
+                raise ValueError(
+                    f"{name} as a boolean mask must have shape ({runs},), got {tuple(t.shape)}"
+                )
+            idx = torch.nonzero(t).flatten()
+        elif t.numel() == 0 and t.ndim == 1:
+            idx = t.to(torch.int64)
+        elif t.is_floating_point() or t.is_complex() or t.ndim > 1:
+            raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
+        else:
+            idx = t.reshape(-1).to(torch.int64)
+    if idx.numel() and not bool(((idx >= -runs) & (idx < runs)).all()):
+        bad = int(idx[(idx < -runs) | (idx >= runs)][0])
+        raise ValueError(
+            f"{name} must index one of {runs} runs (from {-runs} to {runs - 1}), got {bad}"
+        )
+    if idx.numel() == 0:
+        raise ValueError(f"{name} must pick at least one of {runs} runs, got {_describe(value)}")
+    idx = idx % runs
+    return idx if device is None else idx.to(device)

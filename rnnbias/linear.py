@@ -124,15 +124,15 @@ class LinearRNN:
         return self.B.shape[1]
 
     def select(self, runs: int | slice | Sequence[int] | Tensor) -> LinearRNN:
-        """Return the runs picked by ``runs`` (an int keeps the run axis, with R = 1)."""
-        if isinstance(runs, int) and not isinstance(runs, bool):
-            if not -self.runs <= runs < self.runs:
-                raise ValueError(f"runs must index one of {self.runs} runs, got {runs}")
-            runs = slice(runs % self.runs, runs % self.runs + 1)
-        picked = _unchecked(self.A[runs], self.B[runs], self.C[runs], self.structure)
-        if picked.runs == 0:
-            raise ValueError(f"runs must pick at least one of {self.runs} runs, got {runs!r}")
-        return picked
+        """Return the runs picked by ``runs``, keeping the run axis.
+
+        ``runs`` is an integer (Python, NumPy or 0-d tensor; negative counts from the end;
+        gives R = 1), a slice, ``...``, a sequence or 1-D tensor of integers, or a boolean mask
+        of length R. Anything else, an index outside the runs, or an empty selection raises a
+        ``TypeError``/``ValueError`` naming ``runs``.
+        """
+        idx = _checks.run_index("runs", runs, self.runs, self.B.device)
+        return _unchecked(self.A[idx], self.B[idx], self.C[idx], self.structure)
 
     def to_full(self) -> LinearRNN:
         """Return the same models with ``structure="full"`` (a diagonal ``A`` is embedded)."""

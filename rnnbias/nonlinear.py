@@ -86,8 +86,14 @@ class TanhRNN:
         return self.B.shape[1]
 
     def select(self, runs: int | slice | Sequence[int]) -> TanhRNN:
-        """The given runs, keeping the run axis."""
-        idx = [runs] if isinstance(runs, int) else runs
+        """Return the runs picked by ``runs``, keeping the run axis.
+
+        ``runs`` is an integer (Python, NumPy or 0-d tensor; negative counts from the end;
+        gives R = 1), a slice, ``...``, a sequence or 1-D tensor of integers, or a boolean mask
+        of length R. Anything else, an index outside the runs, or an empty selection raises a
+        ``TypeError``/``ValueError`` naming ``runs``.
+        """
+        idx = _checks.run_index("runs", runs, self.A.shape[0], self.A.device)
         return TanhRNN(self.A[idx], self.B[idx], self.C[idx])
 
 

@@ -149,10 +149,15 @@ class ComplexDiagonalRNN:
         return self.b * self.c
 
     def select(self, runs: int | slice | Sequence[int] | Tensor) -> ComplexDiagonalRNN:
-        """Return the runs picked by ``runs`` (an int keeps the run axis, with R = 1)."""
-        if isinstance(runs, int) and not isinstance(runs, bool):
-            runs = slice(runs % self.runs, runs % self.runs + 1)
-        return ComplexDiagonalRNN(self.lam[runs], self.b[runs], self.c[runs])
+        """Return the runs picked by ``runs``, keeping the run axis.
+
+        ``runs`` is an integer (Python, NumPy or 0-d tensor; negative counts from the end;
+        gives R = 1), a slice, ``...``, a sequence or 1-D tensor of integers, or a boolean mask
+        of length R. Anything else, an index outside the runs, or an empty selection raises a
+        ``TypeError``/``ValueError`` naming ``runs``.
+        """
+        idx = _checks.run_index("runs", runs, self.runs, self.b.device)
+        return ComplexDiagonalRNN(self.lam[idx], self.b[idx], self.c[idx])
 
 
 def _unchecked(lam: Tensor, b: Tensor, c: Tensor) -> ComplexDiagonalRNN:
