@@ -32,6 +32,8 @@ from .linear import LOSSES, LinearRNN, _loss_and_grad, _loss_weights, _target, _
 
 __all__ = ["DivergenceError", "GDConfig", "TrainResult", "train_gd"]
 
+BACKENDS = ("auto", "compiled", "tensor")
+
 
 class DivergenceError(RuntimeError):
     """Raised by :func:`train_gd` with ``divergence="raise"`` when a run's loss is non-finite."""
@@ -73,6 +75,9 @@ class GDConfig:
     record_every: int = 1  #: keep the loss (and tracked values) every this many steps (>= 1)
     divergence: str = "warn"  #: on a non-finite loss, "warn" once or "raise" DivergenceError
     progress: bool = False  #: show a tqdm progress bar (off by default; library code is quiet)
+    #: "auto": compiled CPU kernels (:mod:`rnnbias.fast`) for CPU tensors when numba is installed,
+    #: else batched tensor operations ("tensor", any device); "compiled" insists on the kernels
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         if isinstance(self.lr, (list, tuple, Tensor)):
@@ -94,6 +99,7 @@ class GDConfig:
         _checks.as_choice("divergence", self.divergence, ("warn", "raise"))
         if not isinstance(self.progress, bool):
             raise TypeError(f"progress must be a bool, got {self.progress!r}")
+        _checks.as_choice("backend", self.backend, BACKENDS)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -219,6 +225,38 @@ def train_gd(
     """
     if not isinstance(model, LinearRNN):
         raise TypeError(f"model must be a LinearRNN, got {type(model).__name__}")
+    config = _settings(config, overrides)
+    R = model.runs
+    ks = _lengths(k, R)
+    lr = _step_sizes(config.lr, R, model.B)
+    track = dict(track or {})
+    for name, fn in track.items():
+        if not callable(fn):
+            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+    # everything that does not change during training is prepared once
+    k_max = max(ks)
+    weights = torch.stack(
+        [torch.nn.functional.pad(_loss_weights(kr, config.outputs), (0, k_max - kr)) for kr in ks]
+    ).to(model.B.device)
+    weights = weights[0] if len(ks) == 1 else weights
+    target = _target(teacher, k_max)
+    if target.ndim == 2 and target.shape[0] != R:
+        raise ValueError(
+            f"teacher must give one impulse response or one per run ({R} runs), "
+            f"got {target.shape[0]} rows"
+        )
+    if target.device != model.B.device:
+        raise ValueError(
+            f"teacher is on {target.device} but the model is on {model.B.device}; "
+            "move one of them (tensor.to(device))"
+        )
+    if _compiled(config, model):
+        return _train_compiled(model, ks, lr, weights, target, config, track)
+    return _train_tensor(model, ks, lr, weights, target, config, track)
+
+
+def _settings(config: GDConfig | None, overrides: Mapping[str, object]) -> GDConfig:
+    """``config`` (default ``GDConfig()``) with ``overrides`` applied, checked."""
     config = config if config is not None else GDConfig()
     if not isinstance(config, GDConfig):
         raise TypeError(f"config must be a GDConfig, got {type(config).__name__}")
@@ -226,31 +264,161 @@ def train_gd(
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise TypeError(f"unknown setting(s) {unknown}; GDConfig has {names}")
-    config = dataclasses.replace(config, **overrides)
-    R, structure = model.runs, model.structure
-    if isinstance(k, (list, tuple, Tensor)):
+    return dataclasses.replace(config, **overrides)
+
+
+def _lengths(k: object, R: int) -> list[int]:
+    """One training length per run (a single one for an int ``k``)."""
+    if isinstance(k, (list, tuple)) or (isinstance(k, Tensor) and k.ndim > 0):
         ks = [_checks.as_int("k", int(v) if isinstance(v, Tensor) else v, minimum=1) for v in k]
         if len(ks) != R:
             raise ValueError(f"k must be an int or have one entry per run ({R}), got {len(ks)}")
-    else:
-        ks = [_checks.as_int("k", k, minimum=1)]
-    lr: float | Tensor = config.lr
-    if isinstance(lr, tuple):
-        if len(lr) != R:
-            raise ValueError(f"lr must be a float or have one entry per run ({R}), got {len(lr)}")
-        lr = torch.tensor(lr, dtype=torch.float64)
-    track = dict(track or {})
-    for name, fn in track.items():
-        if not callable(fn):
-            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+        return ks
+    return [_checks.as_int("k", k, minimum=1)]
 
-    # everything that does not change during training is prepared once
-    k_max = max(ks)
-    weights = torch.stack(
-        [torch.nn.functional.pad(_loss_weights(kr, config.outputs), (0, k_max - kr)) for kr in ks]
+
+def _step_sizes(lr: float | tuple[float, ...], R: int, like: Tensor) -> float | Tensor:
+    """The step size, or a tensor of one per run on the model's device."""
+    if not isinstance(lr, tuple):
+        return lr
+    if len(lr) != R:
+        raise ValueError(f"lr must be a float or have one entry per run ({R}), got {len(lr)}")
+    return torch.tensor(lr, dtype=torch.float64, device=like.device)
+
+
+def _compiled(config: GDConfig, model: LinearRNN) -> bool:
+    """Whether to use the compiled kernels (see ``GDConfig.backend``)."""
+    from . import fast
+
+    usable = fast.AVAILABLE and model.B.device.type == "cpu"
+    if config.backend == "compiled" and not usable:
+        why = (
+            "numba is not installed" if not fast.AVAILABLE else f"the model is on {model.B.device}"
+        )
+        raise ValueError(f"backend='compiled' needs CPU tensors and numba, but {why}")
+    return usable and config.backend != "tensor"
+
+
+def _train_compiled(
+    model: LinearRNN,
+    ks: list[int],
+    lr: float | Tensor,
+    weights: Tensor,
+    target: Tensor,
+    config: GDConfig,
+    track: dict[str, Callable[[LinearRNN], Tensor]],
+) -> TrainResult:
+    """:func:`train_gd` by the compiled kernels of :mod:`rnnbias.fast`, same numbers."""
+    import numpy as np
+
+    from . import fast
+
+    R, every, structure = model.runs, config.record_every, model.structure
+    A, B, C = (p.detach().numpy().copy() for p in model)  # the kernels update these in place
+    rows = lambda t: np.ascontiguousarray(t.expand(R, -1).numpy())  # noqa: E731
+    ks_np = np.asarray(ks * (R if len(ks) == 1 else 1), dtype=np.int64)
+    lr_np = np.ascontiguousarray(np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)))
+    hist = np.full((config.max_steps // every + 1, R), np.nan)
+    loss, steps = np.full(R, np.nan), np.zeros(R, dtype=np.int64)
+    status = np.zeros(R, dtype=np.int8)
+    args = (rows(target), rows(weights), ks_np, lr_np)
+    clip = config.clip if config.clip is not None else 0.0
+    stop_on_div = config.divergence == "raise"
+
+    def kernel(start: int, end: int) -> None:
+        """Advance the running runs from step ``start`` to ``end`` (or until they stop)."""
+        tail = (clip, config.tol, start, end, config.record_every, stop_on_div)
+        out = (hist, loss, steps, status)
+        if structure == "diagonal":
+            bad = fast.gd_diagonal(A, B, C, *args, *tail, *out)
+        else:
+            bad = fast.gd_full(A, B, C, *args, structure == "symmetric", *tail, *out)
+        if bad >= 0:
+            _raise_divergence(bad, R, int(steps[bad]))
+
+    current = lambda: _unchecked(*map(torch.from_numpy, (A, B, C)), structure)  # noqa: E731
+    # one call runs every run to the end; with tracked values or a progress bar, calls of
+    # `every` (or 1 % of the budget) steps let them see the runs in between
+    chunk = config.max_steps
+    if track:
+        chunk = every
+    elif config.progress:
+        chunk = max(1, -(-config.max_steps // 100))
+    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
+    bar = _progress_bar(config)
+    if track:
+        _record(rec_track, track, current())  # step 0
+    kernel(0, 0)  # the loss at step 0 (and a stop there)
+    start = 0
+    while start < config.max_steps and (status == fast.RUNNING).any():
+        end = min(start + chunk, config.max_steps)
+        kernel(start, end)
+        if bar is not None:
+            bar.update(end - start)
+        start = end
+        if track and start % every == 0 and (status == fast.RUNNING).any() | (start == steps.max()):
+            _record(rec_track, track, current())  # (not past the step where the last run stopped)
+    if bar is not None:
+        bar.close()
+    last = config.max_steps if (status == fast.RUNNING).any() else int(steps.max())
+    n = last // every + 1
+    hist = hist[:n]
+    stopped_before = np.arange(n)[:, None] * every > steps[None, :]
+    hist = np.where(stopped_before, loss[None, :], hist)  # a stopped run keeps its final loss
+    rec_steps = list(range(0, last + 1, every))
+    if last % every:
+        rec_steps.append(last)
+        hist = np.concatenate([hist, loss[None, :]])
+        if track:
+            _record(rec_track, track, current())
+    diverged = torch.from_numpy(status == fast.DIVERGED)
+    _report_divergence(diverged, config.divergence, hint="a smaller lr or clip may help")
+    return TrainResult(
+        model=current(),
+        loss=torch.from_numpy(loss),
+        steps=torch.from_numpy(steps),
+        converged=torch.from_numpy(status == fast.CONVERGED),
+        diverged=diverged,
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        loss_history=torch.from_numpy(np.ascontiguousarray(hist)),
+        tracked={name: torch.stack(values) for name, values in rec_track.items()},
     )
-    weights = weights[0] if len(ks) == 1 else weights
-    target = _target(teacher, k_max)
+
+
+def _raise_divergence(run: int, R: int, step: int) -> None:
+    raise DivergenceError(
+        f"run {run} (of {R}) diverged (non-finite loss) at step {step}; training stopped there "
+        "(divergence='raise'). A smaller lr or clip may help."
+    )
+
+
+def _record(
+    rec: dict[str, list[Tensor]], track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN
+) -> None:
+    for name, fn in track.items():
+        rec[name].append(torch.as_tensor(fn(model)).clone())
+
+
+def _progress_bar(config: GDConfig):
+    if not config.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=config.max_steps, desc="GD", leave=False)
+
+
+def _train_tensor(
+    model: LinearRNN,
+    ks: list[int],
+    lr: float | Tensor,
+    weights: Tensor,
+    target: Tensor,
+    config: GDConfig,
+    track: dict[str, Callable[[LinearRNN], Tensor]],
+) -> TrainResult:
+    """:func:`train_gd` by batched tensor operations (any device)."""
+    R, structure = model.runs, model.structure
+    k_max = max(ks)
 
     def prepare(runs: Tensor | None):
         """The loss-and-gradient closure for the computed runs (all runs if ``runs`` is None)."""
@@ -260,19 +428,16 @@ def train_gd(
         return _loss_and_grad(structure, k_max, pick(target), pick(weights))
 
     full = [model.A.clone(), model.B.clone(), model.C.clone()]  # every run's parameters
-    active = torch.ones(R, dtype=torch.bool)
-    converged = torch.zeros(R, dtype=torch.bool)
-    diverged = torch.zeros(R, dtype=torch.bool)
-    steps = torch.zeros(R, dtype=torch.int64)
+    dev = model.B.device
+    active = torch.ones(R, dtype=torch.bool, device=dev)
+    converged = torch.zeros(R, dtype=torch.bool, device=dev)
+    diverged = torch.zeros(R, dtype=torch.bool, device=dev)
+    steps = torch.zeros(R, dtype=torch.int64, device=dev)
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
     rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
 
-    bar = None
-    if config.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.max_steps, desc="GD", leave=False)
+    bar = _progress_bar(config)
 
     # Only the runs in `idx` are computed (None: all of them). Once at most half of the computed
     # runs are still active, the stopped ones are dropped from the computation ("compaction"),
@@ -282,7 +447,7 @@ def train_gd(
     loss_and_grad = prepare(None)
     params = tuple(full)
     lr_c = lr  # step size(s) of the computed runs
-    last_loss = torch.zeros(R, dtype=torch.float64)
+    last_loss = torch.zeros(R, dtype=torch.float64, device=dev)
     all_active = True
     step = 0
 
@@ -304,6 +469,8 @@ def train_gd(
                 bad_full = (
                     bad if idx is None else torch.zeros_like(active).index_fill_(0, idx[bad], True)
                 )
+                if config.divergence == "raise":
+                    _raise_divergence(int(torch.nonzero(bad_full)[0]), R, step)
                 diverged |= bad_full
                 active &= ~bad_full
                 steps[bad_full] = step
@@ -334,9 +501,7 @@ def train_gd(
             rec_loss.append(last_loss)
             if track:
                 scatter()
-                current = _unchecked(*full, structure)
-                for name, fn in track.items():
-                    rec_track[name].append(torch.as_tensor(fn(current)).clone())
+                _record(rec_track, track, _unchecked(*full, structure))
         if last:
             break
         if config.clip is not None:

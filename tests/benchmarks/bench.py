@@ -1,10 +1,17 @@
 r"""Benchmarks: the batched exact-loss trainer against a naive trainer, its scaling, and the book.
 
 Run with ``make bench`` (or ``python tests/benchmarks/bench.py``; ``--quick`` for a short
-smoke run). Prints three tables and writes a JSON record (default
-``_build/benchmarks/latest.json``). It is a script, not a test: timings are measurements of
-this machine, never assertions.
+smoke run, ``--jax-only`` for section 0 alone, about a minute). Prints four tables and writes a
+JSON record (default ``_build/benchmarks/latest.json``). It is a script, not a test: timings are
+measurements of this machine, never assertions.
 
+0. **JAX peer.** What a researcher would write instead of ``rnnbias``: the exact-loss GD loop in
+   JAX, ``jit`` + ``vmap`` over runs + ``lax.while_loop`` over steps, float64, one CPU thread
+   (``tests/benchmarks/jax_peer.py``; JAX from ``requirements-bench.txt``, which ``make bench``
+   installs; without JAX the section is skipped). Same reference problem as section 1, same
+   initial points, tol :math:`10^{-8}`, at most 300,000 steps; both trainers must stop after the
+   same number of steps (within one) at the same loss. Reports the time of each, their ratio,
+   JAX's compile time and the time of ``rnnbias``'s first call in the process.
 1. **Trainer vs naive.** The reference problem: diagonal and full students with :math:`d = 40`,
    training length :math:`k = 5`, the teacher :math:`g^\star_j = 0.9^j`, initial scale
    :math:`\sigma \in \{10^{-3}, 10^{-1}\}` (entries :math:`\mathcal N(0, \sigma^2/d)`), 5 seeds,
@@ -33,6 +40,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import rnnbias as rb
@@ -40,6 +48,99 @@ import rnnbias as rb
 ROOT = Path(__file__).resolve().parents[2]
 TEACHER = rb.low_dimensional([0.9])
 D, K, LR, SEEDS, BATCH = 40, 5, 0.05, list(range(5)), 64
+
+
+# --- 0. the JAX peer ------------------------------------------------------------------------
+
+
+def jax_peer(max_steps: int, tol: float = 1e-8) -> dict | None:
+    """Time ``rb.train_gd`` and the JAX peer on the same initial points; None without JAX."""
+    try:
+        import jax_peer as jp  # tests/benchmarks/jax_peer.py; sets one-thread XLA flags first
+    except ImportError as err:
+        print(
+            f"  skipped: JAX is not importable ({err}). Install it with "
+            f"`{Path(sys.executable).parent / 'pip'} install -r {ROOT / 'requirements-bench.txt'}` "
+            "(or run `make bench`).",
+            flush=True,
+        )
+        return None
+    g_star = TEACHER.impulse_response(K).numpy()
+    rows = []
+    for structure in ("diagonal", "full"):
+        for sigma in (1e-3, 1e-1):
+            init = rb.init_gaussian(D, sigma, seed=SEEDS, structure=structure)
+            ours_kw = dict(lr=LR, tol=tol, record_every=max_steps)
+            t0 = time.perf_counter()  # warm-up; the first call in the process pays any compile
+            rb.train_gd(init, TEACHER, K, **{**ours_kw, "max_steps": 5, "record_every": 5})
+            first_s = time.perf_counter() - t0
+            t0, c0 = time.perf_counter(), time.process_time()
+            ours = rb.train_gd(init, TEACHER, K, **ours_kw, max_steps=max_steps)
+            ours_s, ours_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+            peer = jp.train(structure, *(p.numpy() for p in init), g_star, LR, tol, max_steps)
+            ours_steps, ours_loss = ours.steps.numpy(), ours.loss.numpy()
+            steps_agree = bool(np.all(np.abs(peer["steps"] - ours_steps) <= 1))
+            both_below = (peer["loss"] <= tol) & (ours_loss <= tol)
+            close = np.abs(peer["loss"] - ours_loss) <= 1e-6 * np.abs(ours_loss)
+            losses_agree = bool(np.all(both_below | close))
+            run_steps, batch_steps = int(peer["steps"].sum()), int(peer["steps"].max())
+            rows.append(
+                {
+                    "row": f"{structure} sigma = {sigma:g}",
+                    "structure": structure,
+                    "sigma": sigma,
+                    "jax_s": peer["seconds"],
+                    "rnnbias_s": ours_s,
+                    "ratio_rnnbias_over_jax": ours_s / peer["seconds"],
+                    "steps_agree_within_1": steps_agree,
+                    "losses_agree": losses_agree,
+                    "jax_steps": peer["steps"].tolist(),
+                    "rnnbias_steps": ours_steps.tolist(),
+                    "jax_loss": peer["loss"].tolist(),
+                    "rnnbias_loss": ours_loss.tolist(),
+                    "jax_compile_s": peer["compile_seconds"],
+                    "jax_cpu_over_wall": peer["cpu_seconds"] / peer["seconds"],
+                    "rnnbias_cpu_over_wall": ours_cpu_s / ours_s,
+                    "rnnbias_first_call_s": first_s,
+                    "jax_us_per_run_step": 1e6 * peer["seconds"] / max(run_steps, 1),
+                    "rnnbias_us_per_run_step": 1e6 * ours_s / max(int(ours_steps.sum()), 1),
+                    "jax_us_per_batch_step": 1e6 * peer["seconds"] / max(batch_steps, 1),
+                }
+            )
+            r = rows[-1]
+            print(
+                f"  {r['row']}: JAX {r['jax_s']:.2f} s, rnnbias {r['rnnbias_s']:.2f} s "
+                f"(steps {min(r['jax_steps'])}..{max(r['jax_steps'])})",
+                flush=True,
+            )
+    head = (
+        "row | JAX s | rnnbias s | ratio | steps agree | losses agree | JAX compile s | "
+        "rnnbias 1st call s | JAX us/run-step | rnnbias us/run-step"
+    )
+    print("  " + head + "\n  " + "|".join("---" for _ in head.split("|")))
+    yes = {True: "yes", False: "NO"}
+    for r in rows:
+        print(
+            f"  {r['row']} | {r['jax_s']:.2f} | {r['rnnbias_s']:.2f} | "
+            f"{r['ratio_rnnbias_over_jax']:.1f}x | {yes[r['steps_agree_within_1']]} | "
+            f"{yes[r['losses_agree']]} | {r['jax_compile_s']:.2f} | "
+            f"{r['rnnbias_first_call_s']:.2f} | {r['jax_us_per_run_step']:.3f} | "
+            f"{r['rnnbias_us_per_run_step']:.3f}"
+        )
+    return {
+        "problem": {
+            "d": D,
+            "k": K,
+            "teacher": "0.9^j",
+            "lr": LR,
+            "tol": tol,
+            "seeds": SEEDS,
+            "max_steps": max_steps,
+            "ratio": "rnnbias seconds / JAX seconds (compilation excluded from both)",
+        },
+        "versions": {**jp.versions(), "numpy": np.__version__, "rnnbias": rb.__version__},
+        "rows": rows,
+    }
 
 
 # --- 1. trainer vs naive ---------------------------------------------------------------------
@@ -257,6 +358,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--skip-book", action="store_true", help="skip the notebook timings")
+    parser.add_argument(
+        "--jax-only", action="store_true", help="run only section 0 (the JAX peer, ~1 min)"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "_build" / "benchmarks" / "latest.json")
     args = parser.parse_args()
     rb.set_seed(0)  # one thread, as in the notebooks
@@ -270,12 +374,19 @@ def main() -> None:
             "threads": torch.get_num_threads(),
         },
     }
-    print("1. trainer vs naive (d = 40, k = 5, teacher 0.9^j, 5 seeds, lr 0.05)", flush=True)
     budget, max_steps = (2.0, 20_000) if args.quick else (10.0, 300_000)
-    record["trainer_vs_naive"] = trainer_vs_naive(budget, max_steps)
-    print("2. scaling: time per GD step of train_gd", flush=True)
-    record["scaling"] = scaling(args.quick)
-    if not args.skip_book:
+    print(
+        f"0. JAX peer (d = 40, k = 5, teacher 0.9^j, 5 seeds, lr 0.05, tol 1e-8, "
+        f"max_steps {max_steps:,})",
+        flush=True,
+    )
+    record["jax_peer"] = jax_peer(max_steps)
+    if not args.jax_only:
+        print("1. trainer vs naive (d = 40, k = 5, teacher 0.9^j, 5 seeds, lr 0.05)", flush=True)
+        record["trainer_vs_naive"] = trainer_vs_naive(budget, max_steps)
+        print("2. scaling: time per GD step of train_gd", flush=True)
+        record["scaling"] = scaling(args.quick)
+    if not args.skip_book and not args.jax_only:
         print("3. the book: notebook execution times", flush=True)
         record["book"] = book_times()
         print(f"  total {record['book']['total_s']:.1f} s (budget 300 s)")
