@@ -183,21 +183,38 @@ def _rmatvec(M, x, out):
 
 @_jit
 def _add_outer(M, coef, X, Y, n):
-    """M += coef * sum_{m<n} X_m Y_m^T (rows X_m, Y_m), four terms at a time."""
+    """M += coef * sum_{m<n} X_m Y_m^T (rows X_m, Y_m): two rows of M and four terms at a time,
+    so that each row of Y loaded serves eight multiply-adds."""
     d = M.shape[0]
-    for p in range(d):
+    p = 0
+    while p + 2 <= d:
         m = 0
         while m + 4 <= n:
-            c0, c1 = coef * X[m, p], coef * X[m + 1, p]
-            c2, c3 = coef * X[m + 2, p], coef * X[m + 3, p]
+            a0, a1, a2, a3 = (
+                coef * X[m, p],
+                coef * X[m + 1, p],
+                coef * X[m + 2, p],
+                coef * X[m + 3, p],
+            )
+            b0, b1 = coef * X[m, p + 1], coef * X[m + 1, p + 1]
+            b2, b3 = coef * X[m + 2, p + 1], coef * X[m + 3, p + 1]
             for q in range(d):
-                M[p, q] += c0 * Y[m, q] + c1 * Y[m + 1, q] + c2 * Y[m + 2, q] + c3 * Y[m + 3, q]
+                y0, y1, y2, y3 = Y[m, q], Y[m + 1, q], Y[m + 2, q], Y[m + 3, q]
+                M[p, q] += a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3
+                M[p + 1, q] += b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3
             m += 4
         while m < n:
-            c0 = coef * X[m, p]
+            a0, b0 = coef * X[m, p], coef * X[m, p + 1]
             for q in range(d):
-                M[p, q] += c0 * Y[m, q]
+                M[p, q] += a0 * Y[m, q]
+                M[p + 1, q] += b0 * Y[m, q]
             m += 1
+        p += 2
+    if p < d:  # the last row of an odd d
+        for m in range(n):
+            a0 = coef * X[m, p]
+            for q in range(d):
+                M[p, q] += a0 * Y[m, q]
 
 
 @_jit
@@ -303,6 +320,71 @@ def gd_full(A, B, C, target, w, ks, lr, symmetric, clip, tol, start, end, every,
                     Br[p] -= eta * gB[p]
                     Cr[p] -= eta * gC[p]
                 _add_outer(Ar, -eta, W, V, k - 1)
+            step += 1
+        loss_out[r] = loss
+        steps_out[r] = step
+        if stop_on_div and status_out[r] == DIVERGED:
+            return r
+    return -1
+
+
+@_jit
+def gd_complex_diagonal(lam, b, c, target, ks, lr, tol, start, end, every, stop_on_div,
+                        hist, loss_out, steps_out, status_out):  # fmt: skip
+    """GD on complex diagonal (state-space) runs, in place on lam, b, c (R, d) complex128, for
+    the loss :math:`\\sum_{j<k} (\\operatorname{Re} \\sum_i b_i c_i \\lambda_i^j - g^\\star_j)^2`;
+    the gradient in :math:`z` is :math:`\\partial_{\\operatorname{Re} z} L + i\\,
+    \\partial_{\\operatorname{Im} z} L`, i.e. the conjugates of :math:`w_i t_i`, :math:`c_i s_i`,
+    :math:`b_i s_i` (:mod:`rnnbias.ssm`). Arguments as in :func:`gd_diagonal` (no clipping)."""
+    R, d = lam.shape
+    kmax = target.shape[1]
+    P = np.empty((kmax, d), dtype=np.complex128)
+    rr = np.empty(kmax)
+    for r in range(R):
+        if status_out[r] != RUNNING:
+            continue
+        k = ks[r]
+        lm, br, cr = lam[r], b[r], c[r]
+        step = start
+        while True:
+            for i in range(d):
+                P[0, i] = 1.0
+            for j in range(1, k):
+                for i in range(d):
+                    P[j, i] = P[j - 1, i] * lm[i]
+            loss = 0.0
+            for j in range(k):
+                g = 0.0
+                for i in range(d):
+                    g += (br[i] * cr[i] * P[j, i]).real
+                diff = g - target[r, j]
+                loss += diff * diff
+                rr[j] = 2.0 * diff
+            if not math.isfinite(loss):
+                status_out[r] = DIVERGED
+                loss = math.nan
+                for i in range(d):
+                    lm[i] = complex(math.nan, math.nan)
+                    br[i] = complex(math.nan, math.nan)
+                    cr[i] = complex(math.nan, math.nan)
+            elif loss <= tol:
+                status_out[r] = CONVERGED
+            if step % every == 0:
+                hist[step // every, r] = loss
+            if status_out[r] != RUNNING or step == end:
+                break
+            eta = lr[r]
+            for i in range(d):
+                z = lm[i]
+                s = complex(rr[k - 1], 0.0)
+                t = complex(0.0, 0.0)
+                for j in range(k - 2, -1, -1):  # Horner's rule
+                    t = t * z + (j + 1) * rr[j + 1]
+                    s = s * z + rr[j]
+                bi, ci = br[i], cr[i]
+                lm[i] = z - eta * (bi * ci * t).conjugate()
+                br[i] = bi - eta * (ci * s).conjugate()
+                cr[i] = ci - eta * (bi * s).conjugate()
             step += 1
         loss_out[r] = loss
         steps_out[r] = step

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class GDConfig:
     clip: float | None = None  #: clip each run's gradient to this global norm (None = no clipping)
     outputs: str = "final"  #: loss on the final output ("final") or on all outputs ("all")
     record_every: int = 1  #: keep the loss (and tracked values) every this many steps (>= 1)
+    #: most history entries kept (records x runs, 8 MB of float64 by default): a longer history
+    #: raises ``record_every`` to the smallest value that fits (None: no limit)
+    history_limit: int | None = 1_000_000
     divergence: str = "warn"  #: on a non-finite loss, "warn" once or "raise" DivergenceError
     progress: bool = False  #: show a tqdm progress bar (off by default; library code is quiet)
     #: "auto": compiled CPU kernels (:mod:`rnnbias.fast`) for CPU tensors when numba is installed,
@@ -96,6 +100,8 @@ class GDConfig:
             _checks.as_float("clip", self.clip, positive=True)
         _checks.as_choice("outputs", self.outputs, LOSSES)
         _checks.as_int("record_every", self.record_every, minimum=1)
+        if self.history_limit is not None:
+            _checks.as_int("history_limit", self.history_limit, minimum=1)
         _checks.as_choice("divergence", self.divergence, ("warn", "raise"))
         if not isinstance(self.progress, bool):
             raise TypeError(f"progress must be a bool, got {self.progress!r}")
@@ -122,6 +128,11 @@ class TrainResult:
         Training loss of every run at those steps (a stopped run keeps its final value).
     tracked : dict of str to torch.Tensor
         For each ``track`` function, its values stacked along a leading records axis.
+    stop_reason : list of str
+        Why each run stopped: ``"converged"``, ``"diverged"`` or ``"max_steps"``.
+
+    :meth:`to_dict` gives every field as NumPy arrays; :meth:`save` and :meth:`load` write and
+    read them as a ``.npz`` file.
     """
 
     model: LinearRNN
@@ -132,6 +143,45 @@ class TrainResult:
     history_steps: Tensor
     loss_history: Tensor
     tracked: dict[str, Tensor] = field(default_factory=dict)
+
+    @property
+    def stop_reason(self) -> list[str]:
+        """Why each run stopped: ``"converged"``, ``"diverged"`` or ``"max_steps"``."""
+        return [
+            "diverged" if d else "converged" if c else "max_steps"
+            for c, d in zip(self.converged.tolist(), self.diverged.tolist(), strict=True)
+        ]
+
+    def to_dict(self) -> dict[str, object]:
+        """Every field as NumPy arrays (``A``, ``B``, ``C``, ``structure``, ``loss``, ...,
+        ``tracked/<name>``), for saving or for other tools."""
+        out: dict[str, object] = {"structure": self.model.structure}
+        out.update(zip("ABC", (p.detach().cpu().numpy() for p in self.model), strict=True))
+        for name in ("loss", "steps", "converged", "diverged", "history_steps", "loss_history"):
+            out[name] = getattr(self, name).detach().cpu().numpy()
+        out["stop_reason"] = self.stop_reason
+        for name, value in self.tracked.items():
+            out[f"tracked/{name}"] = value.detach().cpu().numpy()
+        return out
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the result to ``path`` (a NumPy ``.npz`` file; read back with :meth:`load`)."""
+        import numpy as np
+
+        with open(path, "wb") as f:  # (np.savez would append ".npz" to a str path)
+            np.savez_compressed(f, **self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainResult:
+        """Read a result written by :meth:`save` (CPU tensors)."""
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            get = lambda name: torch.from_numpy(data[name].copy())  # noqa: E731
+            model = _unchecked(get("A"), get("B"), get("C"), str(data["structure"]))  # NaN runs
+            tracked = {n[8:]: get(n) for n in data.files if n.startswith("tracked/")}
+            fields = ("loss", "steps", "converged", "diverged", "history_steps", "loss_history")
+            return cls(model, *(get(name) for name in fields), tracked=tracked)
 
     def _worst_loss(self) -> str:
         finite = self.loss[~self.diverged]
@@ -227,6 +277,7 @@ def train_gd(
         raise TypeError(f"model must be a LinearRNN, got {type(model).__name__}")
     config = _settings(config, overrides)
     R = model.runs
+    config = _bounded_history(config, R)
     ks = _lengths(k, R)
     lr = _step_sizes(config.lr, R, model.B)
     track = dict(track or {})
@@ -265,6 +316,15 @@ def _settings(config: GDConfig | None, overrides: Mapping[str, object]) -> GDCon
     if unknown:
         raise TypeError(f"unknown setting(s) {unknown}; GDConfig has {names}")
     return dataclasses.replace(config, **overrides)
+
+
+def _bounded_history(config: GDConfig, R: int) -> GDConfig:
+    """Raise ``record_every`` so that at most ``history_limit`` entries are kept."""
+    limit = config.history_limit
+    if limit is None or (config.max_steps // config.record_every + 2) * R <= limit:
+        return config
+    rows = max(limit // R - 2, 1)  # records at multiples of record_every, plus the last step
+    return dataclasses.replace(config, record_every=max(1, -(-config.max_steps // rows)))
 
 
 def _lengths(k: object, R: int) -> list[int]:

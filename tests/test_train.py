@@ -144,7 +144,9 @@ def test_divergence_is_reported_per_run_and_never_returned_as_numbers():
 
 def test_divergence_can_raise():
     model = rb.init_gaussian(4, 3.0, 1)
-    with pytest.raises(rb.DivergenceError, match=r"run 0 \(of 1\) diverged \(non-finite loss\) at step"):
+    with pytest.raises(
+        rb.DivergenceError, match=r"run 0 \(of 1\) diverged \(non-finite loss\) at step"
+    ):
         rb.train_gd(model, rb.memoryless(), 5, lr=0.5, max_steps=200, divergence="raise")
 
 
@@ -247,3 +249,46 @@ def test_compaction_of_stopped_runs_changes_nothing():
             assert bool(torch.isnan(tail).all())
         else:
             assert bool((tail == together.loss[r]).all())
+
+
+def test_stop_reason_and_save_load_round_trip(tmp_path):
+    model = rb.init_gaussian(4, [0.1, 3.0, 0.1], seed=[0, 1, 2])
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = rb.train_gd(
+            model,
+            rb.memoryless(),
+            [2, 3, 5],
+            lr=[0.05, 1.0, 1e-4],
+            tol=1e-10,
+            max_steps=3000,
+            record_every=10,
+            track={"b0": lambda m: m.B[:, 0]},
+        )
+    assert res.stop_reason == ["converged", "diverged", "max_steps"]
+    path = tmp_path / "run.npz"
+    res.save(path)
+    back = rb.TrainResult.load(path)
+    assert back.model.structure == res.model.structure and back.stop_reason == res.stop_reason
+    for a, b in zip(back.model, res.model, strict=True):
+        assert torch.equal(a, b) or torch.equal(a.isnan(), b.isnan())
+    for name in ("loss", "steps", "converged", "diverged", "history_steps", "loss_history"):
+        assert torch.equal(getattr(back, name).nan_to_num(), getattr(res, name).nan_to_num())
+    assert torch.equal(back.tracked["b0"].nan_to_num(), res.tracked["b0"].nan_to_num())
+    d = res.to_dict()
+    assert d["loss_history"].shape == tuple(res.loss_history.shape) and d["structure"] == "full"
+
+
+@pytest.mark.parametrize("backend", ["tensor", "compiled"])
+def test_history_is_bounded(backend):
+    # 50 runs x 20,000 steps would keep 1,000,050 entries; the limit raises record_every
+    model = rb.init_gaussian(3, 0.1, seed=list(range(50)))
+    res = rb.train_gd(model, rb.memoryless(), 3, tol=0.0, max_steps=20_000, history_limit=10_000,
+                      backend=backend)  # fmt: skip
+    assert res.loss_history.numel() <= 10_000 and int(res.history_steps[-1]) == 20_000
+    every = int(res.history_steps[1])
+    assert every > 1 and bool((res.history_steps[:-1] % every == 0).all())
+    full = rb.train_gd(model, rb.memoryless(), 3, tol=0.0, max_steps=20_000, record_every=every,
+                       history_limit=None, backend=backend)  # fmt: skip
+    assert torch.equal(full.loss_history, res.loss_history)
+    with pytest.raises(ValueError, match="history_limit"):
+        rb.train_gd(model, rb.memoryless(), 3, history_limit=0)
