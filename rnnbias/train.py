@@ -79,7 +79,7 @@ class GDConfig:
     history_limit: int | None = 1_000_000
     divergence: str = "warn"  #: on a non-finite loss, "warn" once or "raise" DivergenceError
     progress: bool = False  #: show a tqdm progress bar (off by default; library code is quiet)
-    #: "auto": compiled CPU kernels (:mod:`rnnbias.fast`) for CPU tensors when numba is installed,
+    #: "auto": compiled CPU kernels (:mod:`rnnbias._fast`) for CPU tensors when numba is installed,
     #: else batched tensor operations ("tensor", any device); "compiled" insists on the kernels
     backend: str = "auto"
 
@@ -348,7 +348,7 @@ def _step_sizes(lr: float | tuple[float, ...], R: int, like: Tensor) -> float | 
 
 def _compiled(config: GDConfig, model: LinearRNN) -> bool:
     """Whether to use the compiled kernels (see ``GDConfig.backend``)."""
-    from . import fast
+    from . import _fast as fast
 
     usable = fast.AVAILABLE and model.B.device.type == "cpu"
     if config.backend == "compiled" and not usable:
@@ -368,16 +368,16 @@ def _train_compiled(
     config: GDConfig,
     track: dict[str, Callable[[LinearRNN], Tensor]],
 ) -> TrainResult:
-    """:func:`train_gd` by the compiled kernels of :mod:`rnnbias.fast`, same numbers."""
+    """:func:`train_gd` by the compiled kernels of :mod:`rnnbias._fast`, same numbers."""
     import numpy as np
 
-    from . import fast
+    from . import _fast as fast
 
     R, every, structure = model.runs, config.record_every, model.structure
     A, B, C = (p.detach().numpy().copy() for p in model)  # the kernels update these in place
-    rows = lambda t: np.ascontiguousarray(t.expand(R, -1).numpy())  # noqa: E731
+    rows = lambda t: np.array(t.expand(R, -1).numpy(), order="C")  # noqa: E731 (copies)
     ks_np = np.asarray(ks * (R if len(ks) == 1 else 1), dtype=np.int64)
-    lr_np = np.ascontiguousarray(np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)))
+    lr_np = np.array(np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)))  # writeable copy
     hist = np.full((config.max_steps // every + 1, R), np.nan)
     loss, steps = np.full(R, np.nan), np.zeros(R, dtype=np.int64)
     status = np.zeros(R, dtype=np.int8)
@@ -387,7 +387,8 @@ def _train_compiled(
 
     def kernel(start: int, end: int) -> None:
         """Advance the running runs from step ``start`` to ``end`` (or until they stop)."""
-        tail = (clip, config.tol, start, end, config.record_every, stop_on_div)
+        # (fixed argument types: one compiled specialisation per kernel)
+        tail = (float(clip), float(config.tol), start, end, config.record_every, stop_on_div)
         out = (hist, loss, steps, status)
         if structure == "diagonal":
             bad = fast.gd_diagonal(A, B, C, *args, *tail, *out)

@@ -1,4 +1,4 @@
-"""The compiled kernels (rnnbias.fast) give the numbers of the batched tensor path of train_gd."""
+"""The compiled kernels (rnnbias._fast) give the numbers of the batched tensor path of train_gd."""
 
 import warnings
 
@@ -126,3 +126,16 @@ def test_zero_steps_gives_the_initial_loss():
     ref, got = _both(model, rb.memoryless(), 3, max_steps=0)
     _assert_same(ref, got)
     torch.testing.assert_close(got.loss, rb.population_loss(model, rb.memoryless(), 3))
+
+
+def test_one_compiled_specialisation_per_kernel():
+    # every call passes the same argument types, so each kernel compiles (and caches) only once
+    from rnnbias import _fast
+
+    for structure in ("diagonal", "full"):
+        for R, k, teacher in [(1, 3, rb.memoryless()), (2, [3, 4], torch.zeros(2, 5).double())]:
+            model = rb.init_gaussian(3, 0.1, seed=list(range(R)), structure=structure)
+            lr = 0.05 if R == 1 else [0.05, 0.02]
+            rb.train_gd(model, teacher, k, lr=lr, tol=0, max_steps=3, clip=1)
+            rb.train_gd(model, teacher, k, max_steps=3, record_every=2)
+    assert len(_fast.gd_diagonal.signatures) == 1 and len(_fast.gd_full.signatures) == 1
