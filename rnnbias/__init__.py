@@ -5,6 +5,11 @@ Conventions, stated once (and on the book's notation page):
 - Every tensor has a leading **run** axis ``R``: a run is one initialisation (a seed, a scale),
   and all runs are computed together in one tensor program. The lag/time axis comes last.
 - Everything is float64; float32 tensors are refused with an error rather than cast.
+- Devices: a function computes on the device of the model (or tensors) it is given and returns
+  its results there; the ``init_*`` functions take ``device=`` (default: the CPU) and draw on
+  the CPU before copying, so a seed gives the same numbers on every device. A
+  :class:`~rnnbias.teachers.Teacher` is copied to the model's device; a tensor on another
+  device than the model is refused with a ``ValueError`` naming both devices, never moved.
 - Shape letters: ``R`` runs, ``d`` state size, ``k`` training length, ``n`` lags evaluated,
   ``N`` sampled sequences, ``T`` sequence (or test) length.
 - Initial entries are :math:`\mathcal N(0, \sigma^2/d)` (:func:`init_gaussian`).
@@ -18,11 +23,11 @@ models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
 :mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
 adaptive Runge–Kutta method), :mod:`~rnnbias.optim` (GD or Adam on any loss, by autograd),
 :mod:`~rnnbias.lazy` (wide networks in the kernel regime), :mod:`~rnnbias.ssm` (complex diagonal
-state-space students),
+state-space students), :mod:`~rnnbias.sweep` (labelled grids of runs),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions, flow, lazy, moments, nonlinear, optim, ssm
+from . import balance, constructions, flow, lazy, moments, nonlinear, optim, ssm, sweep
 from .book import format_number, glue, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
@@ -93,6 +98,7 @@ __all__ = [
     "spectral_radius",
     "ssm",
     "sup_error",
+    "sweep",
     "train_autograd",
     "train_gd",
 ]

@@ -2,6 +2,12 @@
 
 Every check names the argument, the value received and what was expected, and raises
 ``TypeError`` for a wrong type or dtype and ``ValueError`` for a wrong value or shape.
+
+Devices: a function follows the device of the tensors it is given and never moves one; numbers,
+lists and arrays are converted onto the device of the other inputs, or onto ``device=`` of the
+functions that build from scratch (the CPU by default); tensors on two devices raise a
+``ValueError`` naming both (:func:`as_device`, :func:`same_device`). Values are not checked on
+the ``meta`` device, which holds shapes without values.
 """
 
 from __future__ import annotations
@@ -60,18 +66,60 @@ def as_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
+def as_device(name: str, value: object) -> torch.device:
+    """Return ``value`` (a ``str``, a ``torch.device`` or ``None`` for the CPU) as a device that
+    exists on this machine, written as its tensors report it (so it compares equal to them)."""
+    if value is None:
+        return torch.device("cpu")
+    if isinstance(value, torch.device):
+        device = value
+    elif isinstance(value, str):
+        try:
+            device = torch.device(value)
+        except RuntimeError as e:
+            raise ValueError(
+                f"{name} must name a torch device such as 'cpu' or 'cuda', got {value!r}"
+            ) from e
+    else:
+        raise TypeError(f"{name} must be a str, a torch.device or None, got {_describe(value)}")
+    try:  # torch.device("cuda") is accepted without a GPU; making a tensor there is not
+        probe = torch.empty(0, device=device)
+    except Exception as e:  # AssertionError, RuntimeError or NotImplementedError, by backend
+        raise ValueError(f"{name} {str(device)!r} is not available on this machine: {e}") from e
+    return probe.device  # as tensors report it: "cuda" becomes "cuda:0", "cpu:0" becomes "cpu"
+
+
+def same_device(name: str, tensor: Tensor, device: torch.device, other: str) -> Tensor:
+    """Return ``tensor`` if it is on ``device`` (where ``other`` lives); never move it."""
+    if tensor.device != device:
+        raise ValueError(
+            f"{name} is on device {tensor.device} but {other} is on {device}; move one of them "
+            f"first (e.g. with .to({str(device)!r}))"
+        )
+    return tensor
+
+
+def has_values(tensor: Tensor) -> bool:
+    """False for a tensor on the ``meta`` device (a shape without values: nothing to check)."""
+    return tensor.device.type != "meta"
+
+
 def as_tensor(
     name: str,
     value: object,
     *,
     ndim: int | Sequence[int] | None = None,
     finite: bool = True,
+    device: torch.device | None = None,
+    other: str = "the other inputs",
 ) -> Tensor:
     """Return ``value`` as a float64 tensor.
 
-    Python numbers, lists and NumPy arrays are converted. A torch tensor must already be
-    float64: a float32 tensor is refused rather than silently cast, because the book's
-    identities are checked to 1e-12 and float32 cannot meet that.
+    Python numbers, lists and NumPy arrays are converted, onto ``device`` (the CPU if None). A
+    torch tensor must already be float64: a float32 tensor is refused rather than silently
+    cast, because the book's identities are checked to 1e-12 and float32 cannot meet that. It
+    must also be on ``device`` when one is given (``other`` names what lives there); it is never
+    moved.
     """
     if isinstance(value, Tensor):
         if value.dtype != DTYPE:
@@ -79,10 +127,10 @@ def as_tensor(
                 f"{name} must have dtype torch.float64, got {value.dtype}; "
                 f"convert explicitly with {name}.double()"
             )
-        tensor = value
+        tensor = value if device is None else same_device(name, value, device, other)
     else:
         try:
-            tensor = torch.as_tensor(value, dtype=DTYPE)
+            tensor = torch.as_tensor(value, dtype=DTYPE, device=device or "cpu")
         except (TypeError, ValueError, RuntimeError) as e:
             raise TypeError(
                 f"{name} must be a tensor or array of real numbers, got {_describe(value)}"
@@ -94,7 +142,7 @@ def as_tensor(
             raise ValueError(
                 f"{name} must have {expected} dimensions, got shape {tuple(tensor.shape)}"
             )
-    if finite and not bool(torch.isfinite(tensor).all()):
+    if finite and has_values(tensor) and not bool(torch.isfinite(tensor).all()):
         bad = int((~torch.isfinite(tensor)).sum())
         raise ValueError(f"{name} must have finite entries, got {bad} non-finite entries")
     return tensor
@@ -110,16 +158,16 @@ def run_index(name: str, value: object, runs: int, device: torch.device | None =
     """
     expected = f"an integer, a slice, a sequence of integers or a boolean mask of length {runs}"
     if value is Ellipsis:
-        idx = torch.arange(runs)
+        idx = torch.arange(runs, device="cpu")
     elif isinstance(value, slice):
-        idx = torch.arange(runs)[value]
+        idx = torch.arange(runs, device="cpu")[value]
     elif isinstance(value, bool) or value is None or isinstance(value, str | bytes | float):
         raise TypeError(f"{name} must be {expected}, got {_describe(value)}")
     elif isinstance(value, numbers.Integral):
-        idx = torch.tensor([int(value)])
+        idx = torch.tensor([int(value)], device="cpu")
     else:
         try:
-            t = value if isinstance(value, Tensor) else torch.as_tensor(value)
+            t = value if isinstance(value, Tensor) else torch.as_tensor(value, device="cpu")
         except (TypeError, ValueError, RuntimeError) as err:
             raise TypeError(f"{name} must be {expected}, got {_describe(value)}") from err
         t = t.detach().cpu()

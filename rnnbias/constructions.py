@@ -16,7 +16,9 @@ after them:
 Every function accepts a batch: a 2-d ``taps``/``tail`` or a sequence of ``alpha``/``rho`` gives
 one run per row or value. Larger state dimensions are obtained by padding, :math:`A \oplus 0`,
 which changes no tap. The results are exact in floating point (the matrices hold 0, 1 and the
-given numbers), so the notebooks check them with equality, not tolerances.
+given numbers), so the notebooks check them with equality, not tolerances. Every function takes
+``device=`` (default: the device of a ``taps``/``tail`` tensor, else the CPU); a tensor given on
+another device than ``device`` raises a ``ValueError`` naming both.
 
 Introduced in chapter 3, "Perfect interpolation, poor extrapolation" (used from chapter 2 on).
 Public names: :func:`shift_register`, :func:`with_tail`, :func:`nilpotent_shift`,
@@ -45,13 +47,23 @@ def _pad_dimension(d: int | None, minimum: int) -> int:
     return d
 
 
-def _e1(R: int, d: int) -> Tensor:
-    e1 = torch.zeros(R, d, dtype=torch.float64)
+_ASKED = "the device= argument"
+
+
+def _device(device: object) -> torch.device | None:
+    """The checked ``device=`` argument, None when not given (then the inputs decide)."""
+    return None if device is None else _checks.as_device("device", device)
+
+
+def _e1(R: int, d: int, device: torch.device) -> Tensor:
+    e1 = torch.zeros(R, d, dtype=torch.float64, device=device)
     e1[:, 0] = 1.0
     return e1
 
 
-def shift_register(taps: object, *, d: int | None = None) -> LinearRNN:
+def shift_register(
+    taps: object, *, d: int | None = None, device: str | torch.device | None = None
+) -> LinearRNN:
     r"""Realise a finite impulse response :math:`c_0, \dots, c_{n-1}` exactly.
 
     .. math::
@@ -69,6 +81,8 @@ def shift_register(taps: object, *, d: int | None = None) -> LinearRNN:
         The taps of one run, or one row per run; finite.
     d : int, optional
         State dimension, ``>= n`` (default ``n``); extra states are padded with zeros.
+    device : str or torch.device, optional
+        Where the model lives; default: the device of a ``taps`` tensor, else the CPU.
 
     Returns
     -------
@@ -89,19 +103,26 @@ def shift_register(taps: object, *, d: int | None = None) -> LinearRNN:
     >>> impulse_response(shift_register([1.0, 0.0, 2.5]), 5)
     tensor([[1.0000, 0.0000, 2.5000, 0.0000, 0.0000]], dtype=torch.float64)
     """
-    c = _checks.as_tensor("taps", taps, ndim=(1, 2))
+    c = _checks.as_tensor("taps", taps, ndim=(1, 2), device=_device(device), other=_ASKED)
     c = c.unsqueeze(0) if c.ndim == 1 else c
     R, n = c.shape
     if R == 0 or n == 0:
         raise ValueError(f"taps must hold at least one run of at least one tap, got {(R, n)}")
     d = _pad_dimension(d, n)
-    A = torch.diag_embed(torch.ones(n - 1, dtype=torch.float64), offset=-1)
+    A = torch.diag_embed(c.new_ones(n - 1), offset=-1)
     A = torch.nn.functional.pad(A, (0, d - n, 0, d - n)).expand(R, d, d).clone()
     C = torch.nn.functional.pad(c, (0, d - n))
-    return LinearRNN(A, _e1(R, d), C.clone())
+    return LinearRNN(A, _e1(R, d, c.device), C.clone())
 
 
-def with_tail(k: int, tail: object, *, teacher: object = None, d: int | None = None) -> LinearRNN:
+def with_tail(
+    k: int,
+    tail: object,
+    *,
+    teacher: object = None,
+    d: int | None = None,
+    device: str | torch.device | None = None,
+) -> LinearRNN:
     r"""An interpolating model whose taps after lag :math:`k-1` are ``tail`` (then zero).
 
     .. math::
@@ -125,6 +146,10 @@ def with_tail(k: int, tail: object, *, teacher: object = None, d: int | None = N
         default.
     d : int, optional
         State dimension, ``>= k + m`` (default ``k + m``).
+    device : str or torch.device, optional
+        Where the model lives; default: the device of a ``tail`` tensor, else the CPU. A
+        :class:`~rnnbias.teachers.Teacher`'s taps are copied there; a teacher tensor must be
+        there already.
 
     Returns
     -------
@@ -146,13 +171,13 @@ def with_tail(k: int, tail: object, *, teacher: object = None, d: int | None = N
     [[1.0, 0.0, 0.0, 0.5, -0.25, 0.0]]
     """
     k = _checks.as_int("k", k, minimum=1)
-    t = _checks.as_tensor("tail", tail, ndim=(1, 2))
+    t = _checks.as_tensor("tail", tail, ndim=(1, 2), device=_device(device), other=_ASKED)
     t = t.unsqueeze(0) if t.ndim == 1 else t
     if teacher is None:
-        head = torch.zeros(k, dtype=torch.float64)
+        head = t.new_zeros(k)
         head[0] = 1.0
     else:
-        head = _target(teacher, k)
+        head = _target(teacher, k, t.device)
         if head.ndim != 1:
             raise ValueError(
                 f"teacher must give one impulse response, got shape {tuple(head.shape)}"
@@ -161,7 +186,9 @@ def with_tail(k: int, tail: object, *, teacher: object = None, d: int | None = N
     return shift_register(taps, d=d)
 
 
-def nilpotent_shift(k: int, alpha: float | Sequence[float] | Tensor) -> LinearRNN:
+def nilpotent_shift(
+    k: int, alpha: float | Sequence[float] | Tensor, *, device: str | torch.device | None = None
+) -> LinearRNN:
     r"""The nilpotent shift of dimension :math:`d = k+1` with tail value :math:`\alpha` at lag k.
 
     .. math::
@@ -178,6 +205,8 @@ def nilpotent_shift(k: int, alpha: float | Sequence[float] | Tensor) -> LinearRN
         Training length, ``k >= 1``.
     alpha : float or sequence of float
         Tail value(s); a sequence gives one run per value.
+    device : str or torch.device, optional
+        Where the model lives (default: the CPU).
 
     Returns
     -------
@@ -196,11 +225,16 @@ def nilpotent_shift(k: int, alpha: float | Sequence[float] | Tensor) -> LinearRN
     alphas = [_checks.as_float("alpha", _item(a)) for a in _as_list(alpha)]
     if not alphas:
         raise ValueError("alpha must not be empty")
-    return with_tail(k, torch.tensor(alphas, dtype=torch.float64).unsqueeze(1))
+    device = _checks.as_device("device", device)
+    return with_tail(k, torch.tensor(alphas, dtype=torch.float64, device=device).unsqueeze(1))
 
 
 def cyclic(
-    k: int, rho: float | Sequence[float] | Tensor = 1.0, *, d: int | None = None
+    k: int,
+    rho: float | Sequence[float] | Tensor = 1.0,
+    *,
+    d: int | None = None,
+    device: str | torch.device | None = None,
 ) -> LinearRNN:
     r"""The (scaled) cyclic permutation: an interpolator of dimension :math:`d = k`.
 
@@ -222,6 +256,8 @@ def cyclic(
         Scale(s) of :math:`P`, finite; a sequence gives one run per value.
     d : int, optional
         State dimension, ``>= k`` (default ``k``); padded as :math:`\rho P \oplus 0`.
+    device : str or torch.device, optional
+        Where the model lives (default: the CPU).
 
     Returns
     -------
@@ -242,8 +278,10 @@ def cyclic(
     if not rhos:
         raise ValueError("rho must not be empty")
     d = _pad_dimension(d, k)
-    P = torch.roll(torch.eye(k, dtype=torch.float64), shifts=1, dims=0)  # P e_i = e_{i+1 mod k}
+    device = _checks.as_device("device", device)
+    P = torch.eye(k, dtype=torch.float64, device=device)
+    P = torch.roll(P, shifts=1, dims=0)  # P e_i = e_{i+1 mod k}
     P = torch.nn.functional.pad(P, (0, d - k, 0, d - k))
-    A = torch.tensor(rhos, dtype=torch.float64).view(-1, 1, 1) * P
+    A = torch.tensor(rhos, dtype=torch.float64, device=device).view(-1, 1, 1) * P
     R = len(rhos)
-    return LinearRNN(A, _e1(R, d), _e1(R, d))
+    return LinearRNN(A, _e1(R, d, device), _e1(R, d, device))

@@ -63,7 +63,7 @@ class FlowResult:
     model : LinearRNN
         State at the last output time (``t_end``).
     times : torch.Tensor, shape (n_times,), float64
-        The output times, hit exactly (not interpolated).
+        The output times, hit exactly (not interpolated), on the model's device.
     loss : torch.Tensor, shape (n_times, R)
         Loss of every run at each output time.
     models : list of LinearRNN, length n_times
@@ -219,13 +219,14 @@ def integrate_flow(
     h0 = None if h0 is None else _checks.as_float("h0", h0, positive=True)
     max_steps = _checks.as_int("max_steps", max_steps, minimum=1)
     out_times = _output_times(times, t_end)
-    target = _target(teacher, k)
+    device = model.B.device
+    target = _target(teacher, k, device)
     if target.ndim == 2 and target.shape[0] not in (1, model.runs):
         raise ValueError(
             f"teacher must give one impulse response or one per run ({model.runs}), "
             f"got shape {tuple(target.shape)}"
         )
-    f = _loss_and_grad(model.structure, k, target, _loss_weights(k, outputs))
+    f = _loss_and_grad(model.structure, k, target, _loss_weights(k, outputs, device))
 
     t, y = 0.0, tuple(p.clone() for p in model)
     loss, G0 = f(*y)
@@ -277,7 +278,7 @@ def integrate_flow(
         rec_models.append(_unchecked(*y, model.structure))
     return FlowResult(
         model=rec_models[-1],
-        times=torch.tensor(out_times, dtype=torch.float64),
+        times=torch.tensor(out_times, dtype=torch.float64, device=device),
         loss=torch.stack(rec_loss),
         models=rec_models,
         n_steps=n_steps,

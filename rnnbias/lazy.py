@@ -25,7 +25,9 @@ over the :math:`n^2` entries of ``W``. It is the same function class as
 
 Conventions as in the rest of the package: leading run axis ``R``, float64. Memory is
 :math:`8 R n^2` bytes for ``W`` (1.3 GB for ``R = 10`` at ``n = 4000``): loop over seeds
-rather than batch them at large widths.
+rather than batch them at large widths. Devices as in :mod:`rnnbias.linear`: everything is
+computed on the device of the model's parameters; :func:`init_wide` and :func:`rho_squared`
+take ``device=``.
 
 Public names: :class:`WideRNN`, :func:`init_wide`, :func:`rho_squared`,
 :func:`tangent_kernel`, :func:`train_lazy`, :class:`LazyResult`.
@@ -73,9 +75,9 @@ class WideRNN:
     def __post_init__(self) -> None:
         # finiteness is checked below with one min/max pass (NaN propagates through it), which
         # is 20x faster than an elementwise isfinite on the n^2 entries of W
-        W = _checks.as_tensor("W", self.W, ndim=3, finite=False)
         F = _checks.as_tensor("F", self.F, ndim=2, finite=False)
-        C = _checks.as_tensor("C", self.C, ndim=2, finite=False)
+        W = _checks.as_tensor("W", self.W, ndim=3, finite=False, device=F.device, other="F")
+        C = _checks.as_tensor("C", self.C, ndim=2, finite=False, device=F.device, other="F")
         R, n = F.shape
         if R < 1 or n < 1 or C.shape != (R, n) or W.shape != (R, n, n):
             raise ValueError(
@@ -83,7 +85,9 @@ class WideRNN:
                 f"{tuple(W.shape)}, {tuple(F.shape)}, {tuple(C.shape)}"
             )
         for name, value in (("W", W), ("F", F), ("C", C)):
-            if not all(math.isfinite(float(x)) for x in torch.aminmax(value)):
+            if _checks.has_values(value) and not all(
+                math.isfinite(float(x)) for x in torch.aminmax(value)
+            ):
                 _checks.as_tensor(name, value)  # raises, counting the non-finite entries
             object.__setattr__(self, name, value)
 
@@ -121,6 +125,7 @@ def init_wide(
     sigma_w: float,
     sigma_f: float = 1.0,
     sigma_c: float = 1.0,
+    device: str | torch.device | None = None,
 ) -> WideRNN:
     r"""Draw wide models at initialisation, one run per seed.
 
@@ -142,6 +147,9 @@ def init_wide(
     sigma_w, sigma_f, sigma_c : float
         Standard deviations (not variances), ``>= 0``: ``sigma_w**2`` is
         :math:`\sigma_W^2`.
+    device : str or torch.device, optional
+        Where the parameters live (default: the CPU). The draws are made on the CPU and
+        copied, so a seed gives the same numbers on every device.
 
     Returns
     -------
@@ -171,19 +179,26 @@ def init_wide(
         _checks.as_float(name, v, nonnegative=True)
         for name, v in (("sigma_w", sigma_w), ("sigma_f", sigma_f), ("sigma_c", sigma_c))
     )
-    R = len(seeds)
-    W = torch.empty(R, n, n, dtype=torch.float64)
-    F, C = torch.empty(R, n, dtype=torch.float64), torch.empty(R, n, dtype=torch.float64)
+    device = _checks.as_device("device", device)
+    R, cpu = len(seeds), torch.device("cpu")  # draw on the CPU: the same numbers everywhere
+    W = torch.empty(R, n, n, dtype=torch.float64, device=cpu)
+    F = torch.empty(R, n, dtype=torch.float64, device=cpu)
+    C = torch.empty(R, n, dtype=torch.float64, device=cpu)
     for r, s in enumerate(seeds):  # filled in place: no copy of the n^2 entries
-        gen = torch.Generator().manual_seed(s)
+        gen = torch.Generator(device=cpu).manual_seed(s)
         W[r].normal_(0.0, sw, generator=gen)
         F[r].normal_(0.0, sf, generator=gen)
         C[r].normal_(0.0, sc, generator=gen)
-    return WideRNN(W, F, C)
+    return WideRNN(W.to(device), F.to(device), C.to(device))
 
 
 def rho_squared(
-    j: int | Sequence[int], sigma_w: float, sigma_f: float = 1.0, sigma_c: float = 1.0
+    j: int | Sequence[int],
+    sigma_w: float,
+    sigma_f: float = 1.0,
+    sigma_c: float = 1.0,
+    *,
+    device: str | torch.device | None = None,
 ) -> Tensor:
     r"""Infinite-width diagonal of the lag-space tangent kernel.
 
@@ -198,6 +213,8 @@ def rho_squared(
         Lag(s), ``>= 0``.
     sigma_w, sigma_f, sigma_c : float
         Standard deviations, ``>= 0``.
+    device : str or torch.device, optional
+        Where the result lives (default: the CPU).
 
     Returns
     -------
@@ -218,8 +235,9 @@ def rho_squared(
         _checks.as_float(name, v, nonnegative=True)
         for name, v in (("sigma_w", sigma_w), ("sigma_f", sigma_f), ("sigma_c", sigma_c))
     )
-    jj = torch.tensor(lags, dtype=torch.float64)
-    s2 = torch.tensor(sw * sw, dtype=torch.float64)
+    device = _checks.as_device("device", device)
+    jj = torch.tensor(lags, dtype=torch.float64, device=device)
+    s2 = torch.tensor(sw * sw, dtype=torch.float64, device=device)
     # (j - 1).clamp(0): the second term vanishes at j = 0 and must not produce 0 * inf
     out = s2**jj * (sf**2 + sc**2) + jj * s2 ** (jj - 1).clamp(min=0) * sf**2 * sc**2
     return out if many else out[0]
@@ -293,7 +311,7 @@ def tangent_kernel(model: WideRNN, J: int) -> Tensor:
     V = _krylov(W, F, J, s)  # v_m = M^m F
     Gu, Gv = U.mT @ U, V.mT @ V  # (R, J, J)
     # S[l, m, j] = 1 when l + m + 1 = j: the W-gradient of g_j pairs u_l with v_m
-    idx = torch.arange(J)
+    idx = torch.arange(J, device=W.device)
     S = (idx[:, None, None] + idx[None, :, None] + 1 == idx[None, None, :]).to(torch.float64)
     theta_w = torch.einsum("rab,rcd,acj,bdk->rjk", Gu, Gv, S, S)
     return (Gu + Gv) * s**2 + theta_w * s**4
@@ -443,7 +461,8 @@ def train_lazy(
     tol = _checks.as_float("tol", tol, nonnegative=True)
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     T = _checks.as_int("T", T, minimum=k)
-    target = _target(teacher, T)
+    device = model.F.device
+    target = _target(teacher, T, device)
     R, n = model.runs, model.n
     if target.ndim == 2 and target.shape[0] not in (1, R):
         raise ValueError(
@@ -452,15 +471,16 @@ def train_lazy(
         )
     head = target[..., :k]
     s = 1.0 / math.sqrt(n)
-    hankel = torch.arange(k - 1)[:, None] + torch.arange(k - 1)[None, :] + 1
+    lags = torch.arange(k - 1, device=device)
+    hankel = lags[:, None] + lags[None, :] + 1
 
     def taps_of(W: Tensor, F: Tensor, C: Tensor, count: int) -> Tensor:
         return s * torch.einsum("rn,rnj->rj", C, _krylov(W, F, count, s))
 
     W, F, C = (p.clone() for p in model)
     taps0 = taps_of(W, F, C, T)
-    active = torch.ones(R, dtype=torch.bool)
-    steps = torch.zeros(R, dtype=torch.int64)
+    active = torch.ones(R, dtype=torch.bool, device=device)
+    steps = torch.zeros(R, dtype=torch.int64, device=device)
     for step in range(max_steps + 1):
         V = _krylov(W, F, k, s)
         diff = s * torch.einsum("rn,rnj->rj", C, V) - head

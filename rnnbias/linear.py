@@ -19,7 +19,11 @@ the population loss of the final output on length-:math:`k` sequences is exactly
 where :math:`g^\star` is the teacher's impulse response. No sampling is needed anywhere.
 
 Conventions: every tensor has a leading run axis ``R`` (many initialisations, seeds or scales
-computed in one tensor program); the lag/time axis comes last; everything is float64.
+computed in one tensor program); the lag/time axis comes last; everything is float64. Every
+function computes on the device of the model's parameters (:func:`init_gaussian` takes
+``device=``); a :class:`~rnnbias.teachers.Teacher` is evaluated on its own device and its taps
+are copied to the model's, while a teacher, input or matrix given as a tensor must already be
+on the model's device (a ``ValueError`` names both devices otherwise).
 
 Public names: :class:`LinearRNN`, :func:`init_gaussian`, :func:`pad_state`,
 :func:`concat_runs`, :func:`impulse_response`,
@@ -143,9 +147,9 @@ class LinearRNN:
 def _validate(model: LinearRNN) -> None:
     structure = _checks.as_choice("structure", model.structure, STRUCTURES)
     ndim_A = 2 if structure == "diagonal" else 3
-    A = _checks.as_tensor("A", model.A, ndim=ndim_A)
     B = _checks.as_tensor("B", model.B, ndim=2)
-    C = _checks.as_tensor("C", model.C, ndim=2)
+    A = _checks.as_tensor("A", model.A, ndim=ndim_A, device=B.device, other="B")
+    C = _checks.as_tensor("C", model.C, ndim=2, device=B.device, other="B")
     R, d = B.shape
     if R < 1 or d < 1:
         raise ValueError(f"B must have shape (R, d) with R >= 1 and d >= 1, got {tuple(B.shape)}")
@@ -157,7 +161,7 @@ def _validate(model: LinearRNN) -> None:
             f"A must have shape {expected_A} for structure={structure!r} "
             f"(R={R} runs and d={d} from B), got {tuple(A.shape)}"
         )
-    if structure == "symmetric":
+    if structure == "symmetric" and _checks.has_values(A):
         asym = float((A - A.mT).abs().max())
         scale = max(1.0, float(A.abs().max()))
         if asym > _SYMMETRY_TOL * scale:
@@ -202,6 +206,7 @@ def init_gaussian(
     seed: int | Sequence[int] = 0,
     *,
     structure: str = "full",
+    device: str | torch.device | None = None,
 ) -> LinearRNN:
     r"""Draw Gaussian initialisations, one run per (sigma, seed) pair.
 
@@ -223,6 +228,9 @@ def init_gaussian(
     seed : int or sequence of int, length R
         Seed of each run's base draw. Scalars broadcast against a sequence of the other.
     structure : {"full", "diagonal", "symmetric"}
+    device : str or torch.device, optional
+        Where the parameters live (default: the CPU). The draws are always made on the CPU and
+        then copied, so a seed gives the same numbers on every device.
 
     Returns
     -------
@@ -232,8 +240,8 @@ def init_gaussian(
     Raises
     ------
     TypeError, ValueError
-        For a non-integer or non-positive ``d``, a negative or non-finite scale, or sequences
-        of different lengths.
+        For a non-integer or non-positive ``d``, a negative or non-finite scale, sequences
+        of different lengths, or a ``device`` that is not a device of this machine.
 
     References
     ----------
@@ -249,6 +257,7 @@ def init_gaussian(
     """
     d = _checks.as_int("d", d, minimum=1)
     structure = _checks.as_choice("structure", structure, STRUCTURES)
+    device = _checks.as_device("device", device)
     sigmas = [_checks.as_float("sigma", _item(s), nonnegative=True) for s in _as_list(sigma)]
     seeds = [_checks.as_int("seed", _item(s)) for s in _as_list(seed)]
     if not sigmas or not seeds:
@@ -262,18 +271,20 @@ def init_gaussian(
     sigmas, seeds = sigmas * (R if len(sigmas) == 1 else 1), seeds * (R if len(seeds) == 1 else 1)
     a_shape = (d,) if structure == "diagonal" else (d, d)
     As, Bs, Cs = [], [], []
+    cpu = torch.device("cpu")  # draw on the CPU: the same numbers on every device
     for s, sd in zip(sigmas, seeds, strict=True):
-        gen = torch.Generator().manual_seed(sd)
-        A0 = torch.randn(a_shape, generator=gen, dtype=torch.float64)
-        B0 = torch.randn(d, generator=gen, dtype=torch.float64)
-        C0 = torch.randn(d, generator=gen, dtype=torch.float64)
+        gen = torch.Generator(device=cpu).manual_seed(sd)
+        A0 = torch.randn(a_shape, generator=gen, dtype=torch.float64, device=cpu)
+        B0 = torch.randn(d, generator=gen, dtype=torch.float64, device=cpu)
+        C0 = torch.randn(d, generator=gen, dtype=torch.float64, device=cpu)
         if structure == "symmetric":
             A0, C0 = (A0 + A0.T) / math.sqrt(2.0), B0
         scale = s / math.sqrt(d)
         As.append(scale * A0)
         Bs.append(scale * B0)
         Cs.append(scale * C0)
-    return LinearRNN(torch.stack(As), torch.stack(Bs), torch.stack(Cs), structure)
+    params = (torch.stack(p).to(device) for p in (As, Bs, Cs))
+    return LinearRNN(*params, structure)
 
 
 def pad_state(model: LinearRNN, d: int) -> LinearRNN:
@@ -345,7 +356,8 @@ def concat_runs(models: Sequence[LinearRNN]) -> LinearRNN:
     Raises
     ------
     TypeError, ValueError
-        For an empty sequence, a non-model, or mismatched structures or dimensions.
+        For an empty sequence, a non-model, mismatched structures or dimensions, or models on
+        different devices.
 
     References
     ----------
@@ -354,8 +366,8 @@ def concat_runs(models: Sequence[LinearRNN]) -> LinearRNN:
     models = list(models)
     if not models:
         raise ValueError("models must hold at least one LinearRNN, got an empty sequence")
-    for m in models:
-        _check_model(m)
+    for i, m in enumerate(models):
+        _checks.same_device(f"models[{i}]", _check_model(m).B, models[0].B.device, "models[0]")
     kinds = sorted({(m.structure, m.d) for m in models})
     if len(kinds) > 1:
         raise ValueError(
@@ -378,7 +390,7 @@ def _matvec(A: Tensor, v: Tensor) -> Tensor:
 def _powers(a: Tensor, n: int) -> Tensor:
     """(R, d, n) tensor of a_i^j for j < n (with 0^0 = 1)."""
     if n == 1:  # vander needs at least two columns
-        return torch.ones(*a.shape, 1, dtype=a.dtype)
+        return torch.ones(*a.shape, 1, dtype=a.dtype, device=a.device)
     return torch.linalg.vander(a, N=n)
 
 
@@ -427,8 +439,9 @@ def impulse_response(model: LinearRNN, n: int) -> Tensor:
     return (_krylov_columns(A, B, n) * C.unsqueeze(-1)).sum(-2)
 
 
-def _check_inputs(x: object, runs: int) -> Tensor:
-    x = _checks.as_tensor("x", x, ndim=(2, 3))
+def _check_inputs(x: object, model: LinearRNN) -> Tensor:
+    runs = model.runs
+    x = _checks.as_tensor("x", x, ndim=(2, 3), device=model.B.device, other="the model")
     if x.ndim == 3 and x.shape[0] != runs:
         raise ValueError(
             f"x of shape (R, N, T) must have R = {runs} (the model's runs), got {tuple(x.shape)}"
@@ -468,13 +481,13 @@ def forward(model: LinearRNN, x: Tensor) -> Tensor:
     Introduced in chapter 1, section "The model".
     """
     model = _check_model(model)
-    x = _check_inputs(x, model.runs)
+    x = _check_inputs(x, model)
     A, B, C = model
     R, d = B.shape
     N, T = x.shape[-2:]
     xs = x.expand(R, N, T)
-    h = torch.zeros(R, N, d, dtype=x.dtype)
-    out = torch.empty(R, N, T, dtype=x.dtype)
+    h = x.new_zeros(R, N, d)
+    out = x.new_empty(R, N, T)
     for t in range(T):
         h = h * A.unsqueeze(1) if model.structure == "diagonal" else h @ A.mT
         h = h + xs[:, :, t, None] * B.unsqueeze(1)
@@ -507,7 +520,7 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
     Introduced in chapter 1, section "Unrolling: a linear RNN is a convolution".
     """
     g = _checks.as_tensor("g", g, ndim=(1, 2))
-    x = _checks.as_tensor("x", x, ndim=(2, 3))
+    x = _checks.as_tensor("x", x, ndim=(2, 3), device=g.device, other="g")
     T = x.shape[-1]
     if g.shape[-1] < T:
         raise ValueError(
@@ -519,7 +532,7 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
             f"{tuple(g.shape)} and {tuple(x.shape)}"
         )
     gj = g.unsqueeze(-2) if g.ndim == 2 else g  # (R, 1, n) broadcasts against (R?, N, T)
-    y = torch.zeros(torch.broadcast_shapes(gj[..., :1].shape, x.shape), dtype=x.dtype)
+    y = x.new_zeros(torch.broadcast_shapes(gj[..., :1].shape, x.shape))
     for j in range(T):
         y[..., j:] += gj[..., j : j + 1] * x[..., : T - j]
     return y
@@ -530,11 +543,16 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-def _target(teacher: object, n: int) -> Tensor:
-    """The teacher's first n taps, shape (n,) or (R, n)."""
+def _target(teacher: object, n: int, device: torch.device | None = None) -> Tensor:
+    """The teacher's first n taps, shape (n,) or (R, n), on ``device`` (the model's).
+
+    A teacher object is evaluated where it lives and its taps are copied to ``device`` (exact);
+    a tensor must already be there, and numbers or lists are converted there.
+    """
     if hasattr(teacher, "impulse_response") and not isinstance(teacher, Tensor):
-        return teacher.impulse_response(n)
-    g = _checks.as_tensor("teacher", teacher, ndim=(1, 2))
+        g = teacher.impulse_response(n)
+        return g.to(device) if device is not None and isinstance(g, Tensor) else g
+    g = _checks.as_tensor("teacher", teacher, ndim=(1, 2), device=device, other="the model")
     if g.shape[-1] < n:
         raise ValueError(
             f"teacher impulse response must have at least {n} taps here, got {g.shape[-1]}"
@@ -542,9 +560,12 @@ def _target(teacher: object, n: int) -> Tensor:
     return g[..., :n]
 
 
-def _loss_weights(k: int, outputs: str) -> Tensor:
-    j = torch.arange(k, dtype=torch.float64)
-    return torch.ones(k, dtype=torch.float64) if outputs == "final" else 1.0 - j / k
+def _loss_weights(k: int, outputs: str, device: torch.device | None = None) -> Tensor:
+    """The lag weights w_j of the loss (1, or 1 - j/k), on ``device`` (the CPU if None)."""
+    device = device or torch.device("cpu")
+    if outputs == "final":
+        return torch.ones(k, dtype=torch.float64, device=device)
+    return 1.0 - torch.arange(k, dtype=torch.float64, device=device) / k
 
 
 def population_loss(model: LinearRNN, teacher: object, k: int, *, outputs: str = "final") -> Tensor:
@@ -587,7 +608,7 @@ def population_loss(model: LinearRNN, teacher: object, k: int, *, outputs: str =
     k = _checks.as_int("k", k, minimum=1)
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
     g = impulse_response(model, k)
-    return (_loss_weights(k, outputs) * (g - _target(teacher, k)) ** 2).sum(-1)
+    return (_loss_weights(k, outputs, g.device) * (g - _target(teacher, k, g.device)) ** 2).sum(-1)
 
 
 def empirical_loss(
@@ -628,7 +649,7 @@ def empirical_loss(
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
     y_hat = forward(model, x)  # (R, N, T); validates the model and x
     T = y_hat.shape[-1]
-    target = _target(teacher, T)
+    target = _target(teacher, T, y_hat.device)
     if target.ndim == 2 and target.shape[0] not in (1, y_hat.shape[0]):
         raise ValueError(
             f"teacher must give one impulse response or one per run ({y_hat.shape[0]}), "
@@ -693,7 +714,10 @@ def population_loss_grad(
     model = _check_model(model)
     k = _checks.as_int("k", k, minimum=1)
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
-    step = _loss_and_grad(model.structure, k, _target(teacher, k), _loss_weights(k, outputs))
+    device = model.B.device
+    step = _loss_and_grad(
+        model.structure, k, _target(teacher, k, device), _loss_weights(k, outputs, device)
+    )
     loss, grads = step(*model)
     return loss, Gradient(*grads)
 
@@ -704,11 +728,14 @@ def _loss_and_grad(
     """Prepare the closed-form loss and gradient for fixed (structure, k, target, weights).
 
     Everything that does not depend on the parameters (lag ranges, the Hankel index) is made
-    once here, and the returned function uses only batched matrix products, so that a training
-    step costs few tensor operations (the book's runs are small: the time is in dispatch).
+    once here, on the device of ``target`` (the parameters'), and the returned function uses
+    only batched matrix products, so that a training step costs few tensor operations (the
+    book's runs are small: the time is in dispatch).
     """
+    device = target.device
+    w = w.to(device)  # no copy when the caller made the weights there already
     if structure == "diagonal":
-        lag_w = torch.arange(1, k, dtype=torch.float64)  # d/da a^j = j a^(j-1)
+        lag_w = torch.arange(1, k, dtype=torch.float64, device=device)  # d/da a^j = j a^(j-1)
 
         def diagonal(A: Tensor, B: Tensor, C: Tensor):
             P = _powers(A, k)  # (R, d, k): a_i^j (with 0^0 = 1)
@@ -721,7 +748,8 @@ def _loss_and_grad(
 
         return diagonal
 
-    hankel = torch.arange(k - 1).unsqueeze(1) + torch.arange(k - 1).unsqueeze(0) + 1
+    lags = torch.arange(k - 1, device=device)
+    hankel = lags.unsqueeze(1) + lags.unsqueeze(0) + 1
 
     def full(A: Tensor, B: Tensor, C: Tensor):
         V = _krylov_columns(A, B, k)  # (R, d, k): column j is A^j B
@@ -811,9 +839,10 @@ def extrapolation_error(
         )
     Ts, many = _lengths("T", T, minimum=max(ks))
     n = max(Ts)
-    sq = (impulse_response(model, n) - _target(teacher, n)) ** 2
+    g = impulse_response(model, n)
+    sq = (g - _target(teacher, n, g.device)) ** 2
     if per_run:  # lags below each run's own k do not count
-        sq = sq * (torch.arange(n) >= torch.tensor(ks).unsqueeze(1))
+        sq = sq * (torch.arange(n, device=g.device) >= torch.tensor(ks, device=g.device)[:, None])
     k0 = min(ks)
     tail = torch.cat([sq.new_zeros(sq.shape[0], 1), sq[:, k0:].cumsum(-1)], dim=1)
     out = tail[:, [t - k0 for t in Ts]]
@@ -855,7 +884,8 @@ def sup_error(model: LinearRNN, teacher: object, T: int, *, k: int = 0) -> Tenso
     k = _checks.as_int("k", k, minimum=0)
     if k >= T:
         raise ValueError(f"k must be below T = {T} (the window k <= j < T is empty), got {k}")
-    return (impulse_response(model, T) - _target(teacher, T))[:, k:].abs().amax(-1)
+    g = impulse_response(model, T)
+    return (g - _target(teacher, T, g.device))[:, k:].abs().amax(-1)
 
 
 def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
@@ -882,7 +912,7 @@ def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
     Introduced in chapter 1, section "Many parameters, one function".
     """
     model = _check_model(model).to_full()
-    S = _checks.as_tensor("S", S, ndim=(2, 3))
+    S = _checks.as_tensor("S", S, ndim=(2, 3), device=model.B.device, other="the model")
     R, d = model.runs, model.d
     if S.shape[-2:] != (d, d) or (S.ndim == 3 and S.shape[0] != R):
         raise ValueError(f"S must have shape ({d}, {d}) or ({R}, {d}, {d}), got {tuple(S.shape)}")

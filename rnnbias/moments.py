@@ -29,9 +29,9 @@ _COND_MAX = 1e12  # a Hankel matrix with a larger condition number counts as sin
 _MIN_GAP = 1e-12  # atoms closer than this count as repeated
 
 
-def _runs(name: str, x: object) -> Tensor:
-    """A float64 tensor with a leading run axis (a 1-d input becomes one run)."""
-    t = _checks.as_tensor(name, x, ndim=(1, 2))
+def _runs(name: str, x: object, device: torch.device | None = None, other: str = "") -> Tensor:
+    """A float64 tensor with a leading run axis (a 1-d input becomes one run), on ``device``."""
+    t = _checks.as_tensor(name, x, ndim=(1, 2), device=device, other=other)
     return t.unsqueeze(0) if t.ndim == 1 else t
 
 
@@ -129,7 +129,7 @@ def hankel(g: object, n: int) -> Tensor:
         raise ValueError(
             f"g must have at least 2n + 1 = {2 * n + 1} entries for H_{n}, got {g.shape[-1]}"
         )
-    i = torch.arange(n + 1)
+    i = torch.arange(n + 1, device=g.device)
     return g[..., i.unsqueeze(1) + i.unsqueeze(0)]
 
 
@@ -156,7 +156,8 @@ def moments(atoms: object, weights: object, n: int) -> Tensor:
     >>> moments(torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64), torch.ones(3).double(), 4)
     tensor([[3., 0., 2., 0.]], dtype=torch.float64)
     """
-    a, w = _runs("atoms", atoms), _runs("weights", weights)
+    a = _runs("atoms", atoms)
+    w = _runs("weights", weights, a.device, "atoms")
     n = _checks.as_int("n", n, minimum=1)
     R = _common_runs(a, w)
     if a.shape[-1] != w.shape[-1] or R == 0:
@@ -229,8 +230,8 @@ def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
             f"try a smaller n"
         )
     c = torch.linalg.solve(H, -m[:, n : 2 * n])
-    companion = torch.zeros(R, n, n, dtype=m.dtype)
-    companion[:, 1:, :-1] = torch.eye(n - 1, dtype=m.dtype)
+    companion = m.new_zeros(R, n, n)
+    companion[:, 1:, :-1] = torch.eye(n - 1, dtype=m.dtype, device=m.device)
     companion[:, :, -1] = -c
     roots = torch.linalg.eigvals(companion)
     imag = roots.imag.abs() / roots.abs().clamp(min=1.0)
@@ -313,7 +314,7 @@ def vandermonde_student(
     if bool((gap <= _MIN_GAP).any()):
         r, i = (int(v) for v in torch.nonzero(gap <= _MIN_GAP)[0])
         raise ValueError(f"atoms must be distinct, got {float(s[r, i])!r} twice in run {r}")
-    target = _runs("teacher", _target(teacher, m))
+    target = _runs("teacher", _target(teacher, m, a.device), a.device, "atoms")
     R = _common_runs(a, target)
     if R == 0:
         raise ValueError(

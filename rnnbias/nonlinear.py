@@ -18,7 +18,9 @@ linear RNN the derivative is exactly :math:`g_j`.
 
 As everywhere in the package: a leading run axis ``R`` (runs never interact, so their losses
 are summed and each run receives its own gradient), float64, and initial entries
-:math:`\mathcal N(0, \sigma^2/d)` from one base draw per seed.
+:math:`\mathcal N(0, \sigma^2/d)` from one base draw per seed. Everything is computed on the
+device of the model's parameters (the inputs and targets must be there too); the ``init_*``
+functions and :func:`tanh_teacher` take ``device=``.
 
 Introduced in chapter 8, "Non-linear RNNs". Public names: :class:`TanhRNN`, :func:`init_tanh`,
 :func:`tanh_teacher`, :func:`tanh_forward`, :func:`train_tanh`, :class:`TanhTrainResult`,
@@ -65,15 +67,17 @@ class TanhRNN:
     C: Tensor
 
     def __post_init__(self) -> None:
-        A = _checks.as_tensor("A", self.A, ndim=3)
         B = _checks.as_tensor("B", self.B, ndim=2)
-        C = _checks.as_tensor("C", self.C, ndim=2)
+        A = _checks.as_tensor("A", self.A, ndim=3, device=B.device, other="B")
+        C = _checks.as_tensor("C", self.C, ndim=2, device=B.device, other="B")
         R, d = B.shape
         if A.shape != (R, d, d) or C.shape != (R, d):
             raise ValueError(
                 f"A, B, C must have shapes (R, d, d), (R, d), (R, d); got {tuple(A.shape)}, "
                 f"{tuple(B.shape)}, {tuple(C.shape)}"
             )
+        for name, value in (("A", A), ("B", B), ("C", C)):  # lists and arrays, converted
+            object.__setattr__(self, name, value)
 
     @property
     def runs(self) -> int:
@@ -97,11 +101,18 @@ class TanhRNN:
         return TanhRNN(self.A[idx], self.B[idx], self.C[idx])
 
 
-def init_tanh(d: int, sigma: float | Sequence[float], seed: int | Sequence[int] = 0) -> TanhRNN:
+def init_tanh(
+    d: int,
+    sigma: float | Sequence[float],
+    seed: int | Sequence[int] = 0,
+    *,
+    device: str | torch.device | None = None,
+) -> TanhRNN:
     r"""Gaussian initialisation, entries :math:`\mathcal N(0, \sigma^2/d)`, one run per pair.
 
     As :func:`rnnbias.linear.init_gaussian`: each run rescales the standard-normal base draw of its
-    seed by its ``sigma``, and scalars broadcast against sequences.
+    seed by its ``sigma``, scalars broadcast against sequences, and the parameters live on
+    ``device`` (default: the CPU; drawn on the CPU and copied, so the same on every device).
 
     References
     ----------
@@ -109,21 +120,25 @@ def init_tanh(d: int, sigma: float | Sequence[float], seed: int | Sequence[int] 
     """
     from .linear import init_gaussian  # the same base draws as the linear students
 
-    m = init_gaussian(d, sigma, seed)
+    m = init_gaussian(d, sigma, seed, device=device)
     return TanhRNN(m.A, m.B, m.C)
 
 
-def tanh_teacher(a: float = 0.9, b: float = 1.0, c: float = 1.0) -> TanhRNN:
+def tanh_teacher(
+    a: float = 0.9, b: float = 1.0, c: float = 1.0, *, device: str | torch.device | None = None
+) -> TanhRNN:
     r"""The one-dimensional tanh teacher :math:`s_t = \tanh(a s_{t-1} + b x_t),\ y_t = c s_t`.
 
     One run (``R = 1``) with ``d = 1``; chapter 8's teacher is the default ``a = 0.9, b = c = 1``.
+    ``device``: where its parameters live (default: the CPU).
 
     References
     ----------
     Introduced in chapter 8.
     """
     a, b, c = (_checks.as_float(n, v) for n, v in (("a", a), ("b", b), ("c", c)))
-    one = torch.ones(1, 1, dtype=_checks.DTYPE)
+    device = _checks.as_device("device", device)
+    one = torch.ones(1, 1, dtype=_checks.DTYPE, device=device)
     return TanhRNN(a * one.unsqueeze(-1), b * one, c * one)
 
 
@@ -131,7 +146,7 @@ def _check_model_and_inputs(model: object, x: object) -> Tensor:
     """Check the model type and the inputs' shape (N, T) or (R, N, T); return x as a tensor."""
     if not isinstance(model, TanhRNN):
         raise TypeError(f"model must be a TanhRNN, got {type(model).__name__}")
-    x = _checks.as_tensor("x", x, ndim=(2, 3))
+    x = _checks.as_tensor("x", x, ndim=(2, 3), device=model.B.device, other="the model")
     if x.ndim == 3 and x.shape[0] not in (1, model.runs):
         raise ValueError(f"x must have 1 or {model.runs} runs on its first axis, got {x.shape[0]}")
     return x
@@ -235,7 +250,7 @@ def train_tanh(
     Introduced in chapter 8.
     """
     x = _check_model_and_inputs(model, x)
-    y = _checks.as_tensor("y", y, ndim=(1, 2))
+    y = _checks.as_tensor("y", y, ndim=(1, 2), device=x.device, other="the model")
     if y.shape[-1] != x.shape[-2]:
         raise ValueError(f"y must have one target per sequence ({x.shape[-2]}), got {y.shape}")
     lr = _checks.as_float("lr", lr, positive=True)
@@ -263,7 +278,8 @@ def train_tanh(
             for p, g in zip(params, grads, strict=True):
                 p -= lr * g
     final = TanhRNN(*(p.detach() for p in params))
-    return TanhTrainResult(final, rec_loss[-1], torch.tensor(rec_steps), torch.stack(rec_loss))
+    history_steps = torch.tensor(rec_steps, device=x.device)
+    return TanhTrainResult(final, rec_loss[-1], history_steps, torch.stack(rec_loss))
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,6 +306,13 @@ class GRUStudent:
                 f"gru and readout must be torch.nn.GRU and torch.nn.Linear, got "
                 f"{type(self.gru).__name__} and {type(self.readout).__name__}"
             )
+        for p in self.readout.parameters():
+            _checks.same_device("readout", p, self.device, "the GRU")
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the GRU's parameters (inputs must be there too)."""
+        return self.gru.weight_hh_l0.device
 
     @property
     def hidden(self) -> int:
@@ -305,19 +328,22 @@ class GRUStudent:
         return self.gru.weight_hh_l0.detach().reshape(3, self.hidden, self.hidden).clone()
 
     def __call__(self, x: Tensor) -> Tensor:
-        x = _checks.as_tensor("x", x, ndim=2)
+        x = _checks.as_tensor("x", x, ndim=2, device=self.device, other="the student")
         states, _ = self.gru(x.unsqueeze(-1))
         return self.readout(states).squeeze(-1)
 
 
-def init_gru(hidden: int, scale: float, seed: int = 0) -> GRUStudent:
+def init_gru(
+    hidden: int, scale: float, seed: int = 0, *, device: str | torch.device | None = None
+) -> GRUStudent:
     r"""A GRU student with torch's default initialisation multiplied by ``scale``.
 
     torch draws every GRU weight and bias from :math:`U(-1/\sqrt{h}, 1/\sqrt{h})` and the
     read-out from :math:`U(-1/\sqrt{h}, 1/\sqrt{h})` too; all of them are multiplied by
     ``scale``, so ``scale = 1`` is torch's default and small ``scale`` is near-zero
     initialisation. ``seed`` seeds the draw (through a local generator state: the global
-    random state is restored afterwards).
+    random state is restored afterwards). The weights are drawn on the CPU and copied to
+    ``device`` (default: the CPU), so a seed gives the same student on every device.
 
     References
     ----------
@@ -326,12 +352,13 @@ def init_gru(hidden: int, scale: float, seed: int = 0) -> GRUStudent:
     hidden = _checks.as_int("hidden", hidden, minimum=1)
     scale = _checks.as_float("scale", scale, positive=True)
     seed = _checks.as_int("seed", seed, minimum=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        gru = torch.nn.GRU(1, hidden, batch_first=True, dtype=_checks.DTYPE)
-        readout = torch.nn.Linear(hidden, 1, bias=False, dtype=_checks.DTYPE)
+    device = _checks.as_device("device", device)
+    with torch.random.fork_rng(devices=[]):  # forks the CPU generator, the only one seeded
+        torch.default_generator.manual_seed(seed)
+        gru = torch.nn.GRU(1, hidden, batch_first=True, dtype=_checks.DTYPE, device="cpu")
+        readout = torch.nn.Linear(hidden, 1, bias=False, dtype=_checks.DTYPE, device="cpu")
         torch.nn.init.uniform_(readout.weight, -(hidden**-0.5), hidden**-0.5)
-    student = GRUStudent(gru, readout)
+    student = GRUStudent(gru.to(device), readout.to(device))
     with torch.no_grad():
         for p in student.parameters():
             p.mul_(scale)
@@ -389,8 +416,8 @@ def train_gru(
     """
     if not isinstance(student, GRUStudent):
         raise TypeError(f"student must be a GRUStudent, got {type(student).__name__}")
-    x = _checks.as_tensor("x", x, ndim=2)
-    y = _checks.as_tensor("y", y, ndim=1)
+    x = _checks.as_tensor("x", x, ndim=2, device=student.device, other="the student")
+    y = _checks.as_tensor("y", y, ndim=1, device=student.device, other="the student")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have one target per sequence ({x.shape[0]}), got {y.shape}")
     lr = _checks.as_float("lr", lr, positive=True)
@@ -417,9 +444,9 @@ def train_gru(
         with torch.no_grad():
             for p, g in zip(params, grads, strict=True):
                 p -= lr * g
-    return GRUTrainResult(
-        student, rec_loss[-1], torch.tensor(rec_steps), torch.tensor(rec_loss, dtype=torch.float64)
-    )
+    history_steps = torch.tensor(rec_steps, device=x.device)
+    history = torch.tensor(rec_loss, dtype=torch.float64, device=x.device)
+    return GRUTrainResult(student, rec_loss[-1], history_steps, history)
 
 
 def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:
@@ -452,7 +479,7 @@ def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:
         final = lambda xx: _forward(model.A, model.B, model.C, xx)[..., -1]  # noqa: E731
         runs = model.runs
     elif isinstance(model, GRUStudent):
-        x = _checks.as_tensor("x", x, ndim=2)
+        x = _checks.as_tensor("x", x, ndim=2, device=model.device, other="the student")
         final = lambda xx: model(xx)[:, -1].unsqueeze(0)  # noqa: E731
         runs = 1
     else:

@@ -55,7 +55,7 @@ __all__ = ["train_autograd"]
 OPTIMIZERS = ("gd", "adam")
 
 
-def _check_lr(lr: object, runs: int) -> float | Tensor:
+def _check_lr(lr: object, runs: int, device: torch.device) -> float | Tensor:
     if isinstance(lr, (list, tuple, Tensor)):
         values = lr.reshape(-1).tolist() if isinstance(lr, Tensor) else list(lr)
         lrs = [_checks.as_float("lr", v, positive=True) for v in values]
@@ -63,11 +63,11 @@ def _check_lr(lr: object, runs: int) -> float | Tensor:
             raise ValueError(
                 f"lr must be a float or have one entry per run ({runs}), got {len(lrs)}"
             )
-        return torch.tensor(lrs, dtype=torch.float64)
+        return torch.tensor(lrs, dtype=torch.float64, device=device)
     return _checks.as_float("lr", lr, positive=True)
 
 
-def _check_loss(loss: object, runs: int) -> Tensor:
+def _check_loss(loss: object, runs: int, device: torch.device) -> Tensor:
     if not isinstance(loss, Tensor):
         raise TypeError(
             f"loss_fn must return a torch.Tensor of shape ({runs},), got {type(loss).__name__}"
@@ -79,6 +79,7 @@ def _check_loss(loss: object, runs: int) -> Tensor:
         )
     if loss.dtype != torch.float64:
         raise TypeError(f"loss_fn must return a float64 tensor, got dtype {loss.dtype}")
+    _checks.same_device("the loss returned by loss_fn", loss, device, "the model")
     if not loss.requires_grad:
         raise ValueError(
             "loss_fn must return a loss that depends on the model's parameters (it has no "
@@ -117,7 +118,8 @@ def train_autograd(
     :math:`m \leftarrow \beta_1 m + (1-\beta_1) G` and
     :math:`v \leftarrow \beta_2 v + (1-\beta_2) G^{\odot 2}` at step :math:`t = 1, 2, \dots`
     (the update of ``torch.optim.Adam`` without weight decay, written out in float64). Adam is
-    entrywise, so the runs' optimiser states are independent.
+    entrywise, so the runs' optimiser states are independent. Everything is computed on the
+    device of the model's parameters; the result's tensors (tracked values too) live there.
 
     Parameters
     ----------
@@ -128,8 +130,8 @@ def train_autograd(
         (:math:`G_A \to (G_A + G_A^\top)/2`, :math:`G_B, G_C \to (G_B + G_C)/2`), and Adam's
         entrywise update of a symmetric gradient is symmetric, so the runs stay on the set.
     loss_fn : callable
-        ``loss_fn(model) -> Tensor`` of shape (R,), float64, differentiable in the model's
-        parameters: one loss per run, e.g.
+        ``loss_fn(model) -> Tensor`` of shape (R,), float64, on the model's device,
+        differentiable in the model's parameters: one loss per run, e.g.
         ``lambda m: rb.population_loss(m, teacher, k)``. It must not mix runs (no sum or
         mean over the run axis). It is evaluated on every run at every step, stopped runs
         included (their parameters no longer change).
@@ -164,7 +166,7 @@ def train_autograd(
     ------
     TypeError, ValueError
         For invalid arguments, or a ``loss_fn`` whose value is not a differentiable float64
-        tensor of shape (R,).
+        tensor of shape (R,) on the model's device.
     DivergenceError
         With ``divergence="raise"``, if any run's loss became non-finite.
 
@@ -190,7 +192,8 @@ def train_autograd(
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     optimizer = _checks.as_choice("optimizer", optimizer, OPTIMIZERS)
     R, structure = model.runs, model.structure
-    lr = _check_lr(lr, R)
+    device = model.B.device
+    lr = _check_lr(lr, R, device)
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     tol = _checks.as_float("tol", tol, nonnegative=True)
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -223,11 +226,11 @@ def train_autograd(
     if optimizer == "adam":
         m_state = torch.zeros_like(flat)
         v_state = torch.zeros_like(flat)
-    active = torch.ones(R, dtype=torch.bool)
-    converged = torch.zeros(R, dtype=torch.bool)
-    diverged = torch.zeros(R, dtype=torch.bool)
-    steps = torch.zeros(R, dtype=torch.int64)
-    last_loss = torch.zeros(R, dtype=torch.float64)
+    active = torch.ones(R, dtype=torch.bool, device=device)
+    converged = torch.zeros(R, dtype=torch.bool, device=device)
+    diverged = torch.zeros(R, dtype=torch.bool, device=device)
+    steps = torch.zeros(R, dtype=torch.int64, device=device)
+    last_loss = torch.zeros(R, dtype=torch.float64, device=device)
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
     rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
@@ -244,7 +247,7 @@ def train_autograd(
         leaf = flat.detach().requires_grad_(True)
         loss = loss_fn(_unchecked(*unflat(leaf), structure))
         if step == 0:
-            _check_loss(loss, R)
+            _check_loss(loss, R, device)
         loss_d = loss.detach()
         finite_sum = math.isfinite(float(loss_d.sum()))
         if not finite_sum or float(loss_d.min()) <= tol or not all_active:
@@ -275,7 +278,8 @@ def train_autograd(
             if track:
                 current = reported()
                 for name, fn in track.items():
-                    rec_track[name].append(torch.as_tensor(fn(current)).detach().clone())
+                    value = torch.as_tensor(fn(current), device=device)
+                    rec_track[name].append(value.detach().clone())
         if last:
             break
 
@@ -311,7 +315,7 @@ def train_autograd(
         steps=steps,
         converged=converged,
         diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=device),
         loss_history=torch.stack(rec_loss),
         tracked={name: torch.stack(values) for name, values in rec_track.items()},
     )

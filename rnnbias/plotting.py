@@ -9,6 +9,7 @@ r"""One figure style for the whole book, and the plots that recur across chapter
 - :func:`plot_matrix`: a matrix as a heat map with a symmetric colour scale.
 
 Only this module (and :mod:`rnnbias.widgets`) imports matplotlib; nothing here computes.
+Tensors on any device are copied to the CPU for drawing.
 Introduced in chapter 1.
 """
 
@@ -148,7 +149,7 @@ def plot_modes(model: LinearRNN, n: int = 30, axes: tuple[Axes, Axes] | None = N
     eig = A.to(torch.complex128) if model.structure == "diagonal" else torch.linalg.eigvals(A)
     theta = np.linspace(0, 2 * np.pi, 200)
     ax_eig.plot(np.cos(theta), np.sin(theta), color="#444444", linewidth=1.0)
-    ax_eig.scatter(eig.real.numpy(), eig.imag.numpy(), s=40, color=COLORS[1], zorder=3)
+    ax_eig.scatter(_as_numpy(eig.real), _as_numpy(eig.imag), s=40, color=COLORS[1], zorder=3)
     ax_eig.set_aspect("equal")
     ax_eig.set_xlim(-1.6, 1.6)
     ax_eig.set_ylim(-1.6, 1.6)

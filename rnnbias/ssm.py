@@ -41,6 +41,9 @@ so while :math:`\operatorname{Re} s_i < 0` the model is driven towards :math:`c 
 (weights :math:`w_i \approx |b_i|^2 \ge 0`), the complex form of :math:`c = b`; with real
 :math:`\lambda` (real :math:`s`) this is the real model's identity.
 
+Devices as in :mod:`rnnbias.linear`: everything is computed on the device of the model's
+parameters, and :func:`init_complex` takes ``device=``.
+
 Introduced in chapter 9, "Diagonal state-space layers with complex eigenvalues". Public names:
 :class:`ComplexDiagonalRNN`, :class:`SSMTrainResult`, :func:`init_complex`,
 :func:`from_linear`, :func:`impulse_response`, :func:`population_loss`,
@@ -57,9 +60,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import _checks
+from . import _checks, _fast
 from .linear import LinearRNN, _as_list, _item, _target
-from .train import _report_divergence
+from .train import _report_divergence, drive, per_run, per_run_rows
 
 __all__ = [
     "ComplexDiagonalRNN",
@@ -95,7 +98,7 @@ def _as_complex(name: str, value: object) -> Tensor:
     if t.ndim != 2:
         raise ValueError(f"{name} must have shape (R, d), got shape {tuple(t.shape)}")
     t = t.to(CDTYPE)
-    if not bool(torch.isfinite(t).all()):
+    if _checks.has_values(t) and not bool(torch.isfinite(t).all()):
         bad = int((~torch.isfinite(t)).sum())
         raise ValueError(f"{name} must have finite entries, got {bad} non-finite entries")
     return t
@@ -120,6 +123,8 @@ class ComplexDiagonalRNN:
 
     def __post_init__(self) -> None:
         values = [_as_complex(n, getattr(self, n)) for n in ("lam", "b", "c")]
+        for n, v in zip(("b", "c"), values[1:], strict=True):
+            _checks.same_device(n, v, values[0].device, "lam")
         shape = values[0].shape
         if shape[0] < 1 or shape[1] < 1 or any(v.shape != shape for v in values):
             shapes = [tuple(v.shape) for v in values]
@@ -175,7 +180,11 @@ def _check_model(model: object) -> ComplexDiagonalRNN:
 
 
 def init_complex(
-    d: int, sigma: float | Sequence[float], seed: int | Sequence[int] = 0
+    d: int,
+    sigma: float | Sequence[float],
+    seed: int | Sequence[int] = 0,
+    *,
+    device: str | torch.device | None = None,
 ) -> ComplexDiagonalRNN:
     r"""Draw near-zero initialisations, one run per (sigma, seed) pair.
 
@@ -191,12 +200,16 @@ def init_complex(
         Number of complex modes, ``d >= 1``.
     sigma, seed : float, int or sequences of length R
         Scales ``>= 0`` and seeds ``>= 0``; a scalar broadcasts against a sequence.
+    device : str or torch.device, optional
+        Where the parameters live (default: the CPU). The draws are made on the CPU and
+        copied, so a seed gives the same numbers on every device.
 
     References
     ----------
     Introduced in chapter 9.
     """
     d = _checks.as_int("d", d, minimum=1)
+    device = _checks.as_device("device", device)
     sigmas = [_checks.as_float("sigma", _item(s), nonnegative=True) for s in _as_list(sigma)]
     seeds = [_checks.as_int("seed", _item(s), minimum=0) for s in _as_list(seed)]
     if not sigmas or not seeds:
@@ -209,10 +222,12 @@ def init_complex(
     R = max(len(sigmas), len(seeds))
     sigmas, seeds = sigmas * (R if len(sigmas) == 1 else 1), seeds * (R if len(seeds) == 1 else 1)
     draws = []
+    cpu = torch.device("cpu")  # draw on the CPU: the same numbers on every device
     for s, sd in zip(sigmas, seeds, strict=True):
-        base = torch.randn(3, d, generator=torch.Generator().manual_seed(sd), dtype=CDTYPE)
+        gen = torch.Generator(device=cpu).manual_seed(sd)
+        base = torch.randn(3, d, generator=gen, dtype=CDTYPE, device=cpu)
         draws.append(base * (s / math.sqrt(d)))  # complex randn: parts N(0, 1/2)
-    lam, b, c = torch.stack(draws).unbind(1)
+    lam, b, c = torch.stack(draws).to(device).unbind(1)
     return ComplexDiagonalRNN(lam, b, c)
 
 
@@ -233,7 +248,7 @@ def from_linear(model: LinearRNN) -> ComplexDiagonalRNN:
 def _powers(lam: Tensor, n: int) -> Tensor:
     """(R, d, n) tensor of lam_i^j for j < n."""
     if n == 1:
-        return torch.ones(*lam.shape, 1, dtype=lam.dtype)
+        return torch.ones(*lam.shape, 1, dtype=lam.dtype, device=lam.device)
     return torch.linalg.vander(lam, N=n)
 
 
@@ -247,8 +262,11 @@ def impulse_response(model: ComplexDiagonalRNN, n: int) -> Tensor:
     return torch.einsum("rd,rdn->rn", model.weights, _powers(model.lam, n)).real
 
 
-def _prepare(teacher: object, k: int | Sequence[int], R: int) -> tuple[Tensor, Tensor, int]:
-    """Target taps and 0/1 lag weights for one length or one per run, and the largest k."""
+def _prepare(
+    teacher: object, k: int | Sequence[int], R: int, device: torch.device
+) -> tuple[Tensor, Tensor, int]:
+    """Target taps and 0/1 lag weights for one length or one per run, and the largest k, on
+    ``device`` (the model's)."""
     if isinstance(k, (list, tuple, Tensor)):
         ks = [_checks.as_int("k", _item(v), minimum=1) for v in k]
         if len(ks) != R:
@@ -256,20 +274,21 @@ def _prepare(teacher: object, k: int | Sequence[int], R: int) -> tuple[Tensor, T
     else:
         ks = [_checks.as_int("k", k, minimum=1)]
     k_max = max(ks)
-    target = _target(teacher, k_max)
+    target = _target(teacher, k_max, device)
     if target.ndim == 2 and target.shape[0] not in (1, R):
         raise ValueError(
             f"teacher must give one impulse response or one per run ({R}), "
             f"got shape {tuple(target.shape)}"
         )
-    weight = (torch.arange(k_max) < torch.tensor(ks).unsqueeze(1)).to(torch.float64)
+    lags = torch.arange(k_max, device=device)
+    weight = (lags < torch.tensor(ks, device=device).unsqueeze(1)).to(torch.float64)
     return target, weight, k_max
 
 
 def _loss_and_grad(k: int, target: Tensor, weight: Tensor):
     """Closed-form loss (R,) and gradient (R, 3, d) of stacked parameters X = (lam, b, c),
     in few fused operations (the book's runs are small: a step's time is dispatch)."""
-    lag = torch.arange(1, k, dtype=torch.float64)
+    lag = torch.arange(1, k, dtype=torch.float64, device=target.device)
 
     def step(X: Tensor) -> tuple[Tensor, Tensor]:
         lam, b, c = X.unbind(1)
@@ -315,7 +334,7 @@ def population_loss_grad(
     gradients. Arguments as in :func:`population_loss`. Introduced in chapter 9.
     """
     model = _check_model(model)
-    target, weight, k_max = _prepare(teacher, k, model.runs)
+    target, weight, k_max = _prepare(teacher, k, model.runs, model.lam.device)
     loss, grad = _loss_and_grad(k_max, target, weight)(torch.stack(tuple(model), 1))
     return loss, tuple(grad.unbind(1))
 
@@ -403,13 +422,16 @@ def train_gd(
     R = model.runs
     if len(lrs) not in (1, R):
         raise ValueError(f"lr must be a float or have one entry per run ({R}), got {len(lrs)}")
-    target, weight, k_max = _prepare(teacher, k, R)
+    device = model.lam.device
+    target, weight, k_max = _prepare(teacher, k, R, device)
+    if device.type == "cpu" and _fast.AVAILABLE:  # compiled kernel, same numbers (tests)
+        return _train_compiled(model, target, weight, lrs, tol, max_steps, record_every, divergence)
     loss_and_grad = _loss_and_grad(k_max, target, weight)
     X = torch.stack(tuple(model), 1)  # (R, 3, d): lam, b, c
-    active = torch.ones(R, dtype=torch.bool)
+    active = torch.ones(R, dtype=torch.bool, device=device)
     converged, diverged = torch.zeros_like(active), torch.zeros_like(active)
-    steps = torch.zeros(R, dtype=torch.int64)
-    step_lr = torch.tensor(lrs, dtype=torch.float64).expand(R).reshape(R, 1, 1)
+    steps = torch.zeros(R, dtype=torch.int64, device=device)
+    step_lr = torch.tensor(lrs, dtype=torch.float64, device=device).expand(R).reshape(R, 1, 1)
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
     step = 0
@@ -443,6 +465,31 @@ def train_gd(
         steps=steps,
         converged=converged,
         diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=device),
         loss_history=torch.stack(rec_loss),
     )
+
+
+def _train_compiled(
+    model: ComplexDiagonalRNN,
+    target: Tensor,
+    weight: Tensor,
+    lrs: list[float],
+    tol: float,
+    max_steps: int,
+    record_every: int,
+    divergence: str,
+) -> SSMTrainResult:
+    """:func:`train_gd` by the compiled kernel :func:`rnnbias._fast.gd_complex_diagonal`."""
+    lam, b, c = (p.detach().numpy().copy() for p in model)  # updated in place
+    R = model.runs
+    ks = weight.sum(-1).long().expand(R).tolist()  # the 0/1 lag weights are 1 for j < k_r
+    lr = torch.tensor(lrs, dtype=torch.float64, device="cpu").expand(R)
+    args = (per_run_rows(target, R), *per_run(ks, lr, R), float(tol))
+
+    def advance(start: int, end: int, *tail: object) -> int:
+        return _fast.gd_complex_diagonal(lam, b, c, *args, start, end, *tail)
+
+    out = drive(advance, R, max_steps, record_every, divergence)
+    _report_divergence(out["diverged"], divergence)
+    return SSMTrainResult(model=_unchecked(*map(torch.from_numpy, (lam, b, c))), **out)

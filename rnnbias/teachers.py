@@ -10,6 +10,10 @@ g^\star_j\, x_{t-j}`. Everything the exact losses need is its impulse response
   case of one eigenvalue at 0.
 - :func:`from_impulse_response`: any finite sequence of taps.
 
+Devices: a teacher is built on the CPU from numbers and lists (on the device of tensors it
+is given), and the losses copy its taps to the model's device, so one teacher serves models on
+any device; :meth:`Teacher.impulse_response` and :func:`sample_sequences` take ``device=``.
+
 Introduced in chapter 1. Public names: :class:`Teacher`, :func:`memoryless`,
 :func:`low_dimensional`, :func:`from_impulse_response`, :func:`sample_sequences`.
 """
@@ -63,23 +67,30 @@ class Teacher:
         r"""State dimension :math:`\hat d` (number of modes), or None for a list of taps."""
         return None if self.eigenvalues is None else len(self.eigenvalues)
 
-    def impulse_response(self, n: int) -> Tensor:
+    def impulse_response(self, n: int, *, device: str | torch.device | None = None) -> Tensor:
         r"""Return :math:`g^\star_0, \dots, g^\star_{n-1}`, shape (n,), float64.
+
+        Computed on the device of the teacher's own tensors, then copied to ``device`` if one
+        is given (so the taps are the same numbers on every device).
 
         Raises
         ------
-        ValueError
-            If ``n < 1``, or if the teacher is a finite list of taps shorter than ``n``.
+        TypeError, ValueError
+            If ``n < 1``, if the teacher is a finite list of taps shorter than ``n``, or for a
+            ``device`` that is not a device of this machine.
         """
         n = _checks.as_int("n", n, minimum=1)
+        target = None if device is None else _checks.as_device("device", device)
         if self.taps is not None:
             if n > len(self.taps):
                 raise ValueError(
                     f"n must be at most {len(self.taps)} for {self!r} (its number of taps), got {n}"
                 )
-            return self.taps[:n]
-        powers = self.eigenvalues.unsqueeze(-1) ** torch.arange(n, dtype=torch.float64)
-        return self.weights @ powers
+            g = self.taps[:n]
+        else:
+            lags = torch.arange(n, dtype=torch.float64, device=self.eigenvalues.device)
+            g = self.weights @ self.eigenvalues.unsqueeze(-1) ** lags
+        return g if target is None else g.to(target)
 
     def outputs(self, x: Tensor) -> Tensor:
         r"""The teacher's outputs :math:`y_t` for every position of sequences ``x``.
@@ -90,10 +101,10 @@ class Teacher:
 
         Returns
         -------
-        torch.Tensor, the shape of ``x``
+        torch.Tensor, the shape of ``x``, on the device of ``x``
         """
         x = _checks.as_tensor("x", x, ndim=(2, 3))
-        return convolve(self.impulse_response(x.shape[-1]), x)
+        return convolve(self.impulse_response(x.shape[-1]).to(x.device), x)
 
 
 def memoryless(w: float = 1.0) -> Teacher:
@@ -116,8 +127,9 @@ def memoryless(w: float = 1.0) -> Teacher:
     w = _checks.as_float("w", w)
     if w == 0:
         raise ValueError("w must be non-zero (w = 0 is the zero function), got 0.0")
-    zero = torch.zeros(1, dtype=torch.float64)
-    return Teacher("memoryless", eigenvalues=zero, weights=torch.tensor([w], dtype=torch.float64))
+    zero = torch.zeros(1, dtype=torch.float64, device="cpu")
+    gain = torch.tensor([w], dtype=torch.float64, device="cpu")
+    return Teacher("memoryless", eigenvalues=zero, weights=gain)
 
 
 def low_dimensional(eigenvalues: object, weights: object = None) -> Teacher:
@@ -155,7 +167,11 @@ def low_dimensional(eigenvalues: object, weights: object = None) -> Teacher:
         raise ValueError("eigenvalues must not be empty")
     if len(torch.unique(lam)) != len(lam):
         raise ValueError(f"eigenvalues must be distinct, got {lam.tolist()}")
-    w = torch.ones_like(lam) if weights is None else _checks.as_tensor("weights", weights, ndim=1)
+    w = (
+        torch.ones_like(lam)
+        if weights is None
+        else _checks.as_tensor("weights", weights, ndim=1, device=lam.device, other="eigenvalues")
+    )
     if w.shape != lam.shape:
         raise ValueError(f"weights must have one entry per eigenvalue ({len(lam)}), got {len(w)}")
     return Teacher("low-dimensional", eigenvalues=lam.clone(), weights=w.clone())
@@ -180,7 +196,9 @@ def from_impulse_response(g: object) -> Teacher:
     return Teacher("impulse response", taps=g.clone())
 
 
-def sample_sequences(N: int, T: int, *, seed: int = 0) -> Tensor:
+def sample_sequences(
+    N: int, T: int, *, seed: int = 0, device: str | torch.device | None = None
+) -> Tensor:
     r"""Draw ``N`` input sequences of length ``T`` with i.i.d. :math:`\mathcal N(0, 1)` entries.
 
     Parameters
@@ -189,6 +207,9 @@ def sample_sequences(N: int, T: int, *, seed: int = 0) -> Tensor:
         Number and length of sequences, both ``>= 1``.
     seed : int
         Seed of a private generator (the global random state is not touched).
+    device : str or torch.device, optional
+        Where the sequences live (default: the CPU). They are drawn on the CPU and copied, so
+        a seed gives the same sequences on every device.
 
     Returns
     -------
@@ -201,5 +222,6 @@ def sample_sequences(N: int, T: int, *, seed: int = 0) -> Tensor:
     N = _checks.as_int("N", N, minimum=1)
     T = _checks.as_int("T", T, minimum=1)
     seed = _checks.as_int("seed", seed)
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(N, T, generator=gen, dtype=torch.float64)
+    device = _checks.as_device("device", device)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    return torch.randn(N, T, generator=gen, dtype=torch.float64, device="cpu").to(device)

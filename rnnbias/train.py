@@ -285,21 +285,19 @@ def train_gd(
         if not callable(fn):
             raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
     # everything that does not change during training is prepared once
-    k_max = max(ks)
+    dev, k_max = model.B.device, max(ks)
     weights = torch.stack(
-        [torch.nn.functional.pad(_loss_weights(kr, config.outputs), (0, k_max - kr)) for kr in ks]
-    ).to(model.B.device)
+        [
+            torch.nn.functional.pad(_loss_weights(kr, config.outputs, dev), (0, k_max - kr))
+            for kr in ks
+        ]
+    )
     weights = weights[0] if len(ks) == 1 else weights
-    target = _target(teacher, k_max)
+    target = _target(teacher, k_max, dev)  # (a tensor on another device: a named error)
     if target.ndim == 2 and target.shape[0] != R:
         raise ValueError(
             f"teacher must give one impulse response or one per run ({R} runs), "
             f"got {target.shape[0]} rows"
-        )
-    if target.device != model.B.device:
-        raise ValueError(
-            f"teacher is on {target.device} but the model is on {model.B.device}; "
-            "move one of them (tensor.to(device))"
         )
     if _compiled(config, model):
         return _train_compiled(model, ks, lr, weights, target, config, track)
@@ -369,81 +367,112 @@ def _train_compiled(
     track: dict[str, Callable[[LinearRNN], Tensor]],
 ) -> TrainResult:
     """:func:`train_gd` by the compiled kernels of :mod:`rnnbias._fast`, same numbers."""
+    from . import _fast as fast
+
+    R, structure = model.runs, model.structure
+    A, B, C = (p.detach().numpy().copy() for p in model)  # the kernels update these in place
+    args = (per_run_rows(target, R), per_run_rows(weights, R), *per_run(ks, lr, R))
+    # (fixed argument types: one compiled specialisation per kernel)
+    clip, tol = float(config.clip if config.clip is not None else 0.0), float(config.tol)
+
+    def advance(start: int, end: int, *tail: object) -> int:
+        if structure == "diagonal":
+            return fast.gd_diagonal(A, B, C, *args, clip, tol, start, end, *tail)
+        return fast.gd_full(A, B, C, *args, structure == "symmetric", clip, tol, start, end, *tail)
+
+    current = lambda: _unchecked(*map(torch.from_numpy, (A, B, C)), structure)  # noqa: E731
+    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
+    record = (lambda: _record(rec_track, track, current())) if track else None
+    out = drive(advance, R, config.max_steps, config.record_every, config.divergence,
+                progress=config.progress, record=record)  # fmt: skip
+    _report_divergence(out["diverged"], config.divergence, hint="a smaller lr or clip may help")
+    return TrainResult(
+        model=current(), **out, tracked={name: torch.stack(v) for name, v in rec_track.items()}
+    )
+
+
+def per_run_rows(t: Tensor, R: int) -> object:
+    """A (n,) or (R, n) tensor as an (R, n) C-ordered NumPy copy, for the kernels."""
+    import numpy as np
+
+    return np.array(t.expand(R, -1).numpy(), order="C")
+
+
+def per_run(ks: list[int], lr: float | Tensor, R: int) -> tuple[object, object]:
+    """Per-run lengths (int64) and step sizes (float64) as writeable NumPy arrays."""
+    import numpy as np
+
+    ks_np = np.asarray(ks * (R if len(ks) == 1 else 1), dtype=np.int64)
+    return ks_np, np.array(np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)))
+
+
+def drive(
+    advance: Callable[..., int],
+    R: int,
+    max_steps: int,
+    every: int,
+    divergence: str,
+    *,
+    progress: bool = False,
+    record: Callable[[], None] | None = None,
+) -> dict[str, Tensor]:
+    """Run a compiled kernel of :mod:`rnnbias._fast` over ``R`` runs to the end of training.
+
+    ``advance(start, end, every, stop_on_div, hist, loss, steps, status)`` advances the running
+    runs from step ``start`` to ``end``. One call does the whole budget, unless ``record`` (called
+    at the history's steps, as :func:`train_gd` records tracked values) or a progress bar needs
+    to see the runs in between. Returns the result fields ``loss``, ``steps``, ``converged``,
+    ``diverged``, ``history_steps`` and ``loss_history`` (CPU tensors); with
+    ``divergence="raise"`` a run that diverges raises :class:`DivergenceError` at once.
+    """
     import numpy as np
 
     from . import _fast as fast
 
-    R, every, structure = model.runs, config.record_every, model.structure
-    A, B, C = (p.detach().numpy().copy() for p in model)  # the kernels update these in place
-    rows = lambda t: np.array(t.expand(R, -1).numpy(), order="C")  # noqa: E731 (copies)
-    ks_np = np.asarray(ks * (R if len(ks) == 1 else 1), dtype=np.int64)
-    lr_np = np.array(np.broadcast_to(np.asarray(lr, dtype=np.float64), (R,)))  # writeable copy
-    hist = np.full((config.max_steps // every + 1, R), np.nan)
+    hist = np.full((max_steps // every + 1, R), np.nan)
     loss, steps = np.full(R, np.nan), np.zeros(R, dtype=np.int64)
     status = np.zeros(R, dtype=np.int8)
-    args = (rows(target), rows(weights), ks_np, lr_np)
-    clip = config.clip if config.clip is not None else 0.0
-    stop_on_div = config.divergence == "raise"
 
     def kernel(start: int, end: int) -> None:
-        """Advance the running runs from step ``start`` to ``end`` (or until they stop)."""
-        # (fixed argument types: one compiled specialisation per kernel)
-        tail = (float(clip), float(config.tol), start, end, config.record_every, stop_on_div)
-        out = (hist, loss, steps, status)
-        if structure == "diagonal":
-            bad = fast.gd_diagonal(A, B, C, *args, *tail, *out)
-        else:
-            bad = fast.gd_full(A, B, C, *args, structure == "symmetric", *tail, *out)
+        bad = advance(start, end, every, divergence == "raise", hist, loss, steps, status)
         if bad >= 0:
             _raise_divergence(bad, R, int(steps[bad]))
 
-    current = lambda: _unchecked(*map(torch.from_numpy, (A, B, C)), structure)  # noqa: E731
-    # one call runs every run to the end; with tracked values or a progress bar, calls of
-    # `every` (or 1 % of the budget) steps let them see the runs in between
-    chunk = config.max_steps
-    if track:
-        chunk = every
-    elif config.progress:
-        chunk = max(1, -(-config.max_steps // 100))
-    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
-    bar = _progress_bar(config)
-    if track:
-        _record(rec_track, track, current())  # step 0
+    chunk = every if record else max(1, -(-max_steps // 100)) if progress else max_steps
+    bar = _progress_bar(progress, max_steps)
+    running = lambda: bool((status == fast.RUNNING).any())  # noqa: E731
+    if record:
+        record()  # step 0
     kernel(0, 0)  # the loss at step 0 (and a stop there)
     start = 0
-    while start < config.max_steps and (status == fast.RUNNING).any():
-        end = min(start + chunk, config.max_steps)
+    while start < max_steps and running():
+        end = min(start + chunk, max_steps)
         kernel(start, end)
         if bar is not None:
             bar.update(end - start)
         start = end
-        if track and start % every == 0 and (status == fast.RUNNING).any() | (start == steps.max()):
-            _record(rec_track, track, current())  # (not past the step where the last run stopped)
+        if record and start % every == 0 and (running() or start == steps.max()):
+            record()  # (not past the step where the last run stopped)
     if bar is not None:
         bar.close()
-    last = config.max_steps if (status == fast.RUNNING).any() else int(steps.max())
+    last = max_steps if running() else int(steps.max())
     n = last // every + 1
-    hist = hist[:n]
     stopped_before = np.arange(n)[:, None] * every > steps[None, :]
-    hist = np.where(stopped_before, loss[None, :], hist)  # a stopped run keeps its final loss
+    hist = np.where(stopped_before, loss[None, :], hist[:n])  # a stopped run keeps its loss
     rec_steps = list(range(0, last + 1, every))
     if last % every:
         rec_steps.append(last)
         hist = np.concatenate([hist, loss[None, :]])
-        if track:
-            _record(rec_track, track, current())
-    diverged = torch.from_numpy(status == fast.DIVERGED)
-    _report_divergence(diverged, config.divergence, hint="a smaller lr or clip may help")
-    return TrainResult(
-        model=current(),
-        loss=torch.from_numpy(loss),
-        steps=torch.from_numpy(steps),
-        converged=torch.from_numpy(status == fast.CONVERGED),
-        diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
-        loss_history=torch.from_numpy(np.ascontiguousarray(hist)),
-        tracked={name: torch.stack(values) for name, values in rec_track.items()},
-    )
+        if record:
+            record()
+    return {
+        "loss": torch.from_numpy(loss),
+        "steps": torch.from_numpy(steps),
+        "converged": torch.from_numpy(status == fast.CONVERGED),
+        "diverged": torch.from_numpy(status == fast.DIVERGED),
+        "history_steps": torch.tensor(rec_steps, dtype=torch.int64, device="cpu"),
+        "loss_history": torch.from_numpy(np.ascontiguousarray(hist)),
+    }
 
 
 def _raise_divergence(run: int, R: int, step: int) -> None:
@@ -457,15 +486,15 @@ def _record(
     rec: dict[str, list[Tensor]], track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN
 ) -> None:
     for name, fn in track.items():
-        rec[name].append(torch.as_tensor(fn(model)).clone())
+        rec[name].append(torch.as_tensor(fn(model), device=model.B.device).clone())
 
 
-def _progress_bar(config: GDConfig):
-    if not config.progress:
+def _progress_bar(progress: bool, total: int):
+    if not progress:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=config.max_steps, desc="GD", leave=False)
+    return tqdm(total=total, desc="GD", leave=False)
 
 
 def _train_tensor(
@@ -498,7 +527,7 @@ def _train_tensor(
     rec_loss: list[Tensor] = []
     rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
 
-    bar = _progress_bar(config)
+    bar = _progress_bar(config.progress, config.max_steps)
 
     # Only the runs in `idx` are computed (None: all of them). Once at most half of the computed
     # runs are still active, the stopped ones are dropped from the computation ("compaction"),
@@ -602,7 +631,7 @@ def _train_tensor(
         steps=steps,
         converged=converged,
         diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64),
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=dev),
         loss_history=torch.stack(rec_loss),
         tracked={name: torch.stack(values) for name, values in rec_track.items()},
     )

@@ -69,8 +69,9 @@ def oscillator(r: float, theta: float, lam: float) -> LinearRNN:
     theta = _checks.as_float("theta", theta)
     lam = _checks.as_float("lam", lam)
     c, s = r * math.cos(theta), r * math.sin(theta)
-    A = torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, lam]], dtype=torch.float64)
-    B = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+    rows = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, lam]]
+    A = torch.tensor(rows, dtype=torch.float64, device="cpu")  # for display: on the CPU
+    B = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64, device="cpu")
     return LinearRNN(A[None], B[None], B[None].clone())
 
 
@@ -142,7 +143,7 @@ def interpolator(kind: str, k: int, alpha: float = 1.0, rho: float = 1.0, n: int
         return constructions.nilpotent_shift(k, alpha)
     if kind == "cyclic":
         return constructions.cyclic(k, rho)
-    tail = alpha * rho ** torch.arange(n - k, dtype=torch.float64)
+    tail = alpha * rho ** torch.arange(n - k, dtype=torch.float64, device="cpu")
     return constructions.with_tail(k, tail)
 
 

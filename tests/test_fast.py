@@ -139,3 +139,33 @@ def test_one_compiled_specialisation_per_kernel():
             rb.train_gd(model, teacher, k, lr=lr, tol=0, max_steps=3, clip=1)
             rb.train_gd(model, teacher, k, max_steps=3, record_every=2)
     assert len(_fast.gd_diagonal.signatures) == 1 and len(_fast.gd_full.signatures) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lr=0.05, max_steps=3000, tol=1e-10, record_every=7),
+        dict(lr=[0.05, 0.5, 0.01], max_steps=500, tol=0.0),  # one run diverges
+        dict(lr=0.02, max_steps=0),
+    ],
+)
+def test_complex_diagonal_kernel_equals_tensor_path(kwargs, monkeypatch):
+    from rnnbias import _fast, ssm
+
+    taps = torch.arange(20, dtype=torch.float64)
+    teachers = torch.stack([0.9**taps - 0.6**taps, 0.8**taps * torch.cos(taps), 0 * taps])
+    model = ssm.init_complex(6, 0.3, [0, 1, 2])
+    out = []
+    for compiled in (False, True):
+        monkeypatch.setattr(_fast, "AVAILABLE", compiled)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out.append(ssm.train_gd(model, teachers, [3, 5, 8], **kwargs))
+    ref, got = out
+    for name in ("steps", "converged", "diverged", "history_steps"):
+        assert torch.equal(getattr(ref, name), getattr(got, name)), name
+    for a, b in zip(ref.model, got.model, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-14, equal_nan=True)
+    # (a diverging run grows by 1e200 first: round-off grows with it)
+    torch.testing.assert_close(got.loss_history, ref.loss_history, rtol=1e-8, atol=1e-18,
+                               equal_nan=True)  # fmt: skip
