@@ -62,7 +62,7 @@ from torch import Tensor
 
 from . import _checks, _fast
 from .linear import LinearRNN, _as_list, _item, _target
-from .train import _report_divergence, drive, per_run, per_run_rows
+from .train import _report_divergence, drive, loop, per_run, per_run_rows
 
 __all__ = [
     "ComplexDiagonalRNN",
@@ -426,48 +426,26 @@ def train_gd(
     target, weight, k_max = _prepare(teacher, k, R, device)
     if device.type == "cpu" and _fast.AVAILABLE:  # compiled kernel, same numbers (tests)
         return _train_compiled(model, target, weight, lrs, tol, max_steps, record_every, divergence)
-    loss_and_grad = _loss_and_grad(k_max, target, weight)
-    X = torch.stack(tuple(model), 1)  # (R, 3, d): lam, b, c
-    active = torch.ones(R, dtype=torch.bool, device=device)
-    converged, diverged = torch.zeros_like(active), torch.zeros_like(active)
-    steps = torch.zeros(R, dtype=torch.int64, device=device)
-    step_lr = torch.tensor(lrs, dtype=torch.float64, device=device).expand(R).reshape(R, 1, 1)
-    rec_steps: list[int] = []
-    rec_loss: list[Tensor] = []
-    step = 0
-    while True:
-        loss, grad = loss_and_grad(X)
-        bad = active & ~torch.isfinite(loss)
-        if bool(bad.any()):
-            diverged |= bad
-            X = torch.where(bad[:, None, None], torch.full_like(X, math.nan), X)
-            loss = torch.where(bad, math.nan, loss)
-        done = active & (loss <= tol)
-        converged |= done
-        stopped = bad | done
-        if bool(stopped.any()):
-            active &= ~stopped
-            steps[stopped] = step
-            step_lr = step_lr * active[:, None, None]
-        last = step == max_steps or not bool(active.any())
-        if step % record_every == 0 or last:
-            rec_steps.append(step)
-            rec_loss.append(loss)
-        if last:
-            break
-        X = X - step_lr * grad
-        step += 1
-    steps[active] = step
-    _report_divergence(diverged, divergence)
-    return SSMTrainResult(
-        model=_unchecked(*X.unbind(1)),
-        loss=loss,
-        steps=steps,
-        converged=converged,
-        diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=device),
-        loss_history=torch.stack(rec_loss),
-    )
+
+    def prepare(runs: Tensor | None):
+        """The loss and gradient of the runs ``runs`` (None: all), for :func:`~.train.loop`."""
+        pick = lambda t: t if runs is None or t.ndim == 1 or len(t) == 1 else t[runs]  # noqa: E731
+        f = _loss_and_grad(k_max, pick(target), pick(weight))
+
+        def loss_and_grad(X: Tensor) -> tuple[Tensor, tuple[Tensor]]:
+            loss, grad = f(X)
+            return loss, (grad,)
+
+        return loss_and_grad
+
+    lr_t = torch.tensor(lrs, dtype=torch.float64, device=device).expand(R)
+    (X,), out = loop(
+        (torch.stack(tuple(model), 1),), prepare, lr_t, max_steps=max_steps, tol=tol,
+        record_every=record_every, divergence=divergence,
+    )  # fmt: skip
+    del out["tracked"]
+    _report_divergence(out["diverged"], divergence)
+    return SSMTrainResult(model=_unchecked(*X.unbind(1)), **out)
 
 
 def _train_compiled(

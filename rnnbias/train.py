@@ -34,6 +34,9 @@ from .linear import LOSSES, LinearRNN, _loss_and_grad, _loss_weights, _target, _
 __all__ = ["DivergenceError", "GDConfig", "TrainResult", "train_gd"]
 
 BACKENDS = ("auto", "compiled", "tensor")
+#: how often (in steps) :func:`loop` looks at the stopping state on the host, per device type
+#: (32 where a look costs a device synchronisation)
+CHECK_EVERY = {"cpu": 1}
 
 
 class DivergenceError(RuntimeError):
@@ -506,9 +509,8 @@ def _train_tensor(
     config: GDConfig,
     track: dict[str, Callable[[LinearRNN], Tensor]],
 ) -> TrainResult:
-    """:func:`train_gd` by batched tensor operations (any device)."""
-    R, structure = model.runs, model.structure
-    k_max = max(ks)
+    """:func:`train_gd` by batched tensor operations (any device), through :func:`loop`."""
+    structure, k_max = model.structure, max(ks)
 
     def prepare(runs: Tensor | None):
         """The loss-and-gradient closure for the computed runs (all runs if ``runs`` is None)."""
@@ -517,121 +519,131 @@ def _train_tensor(
         pick = lambda t: t[runs] if t.ndim == 2 else t  # noqa: E731 (per-run rows only)
         return _loss_and_grad(structure, k_max, pick(target), pick(weights))
 
-    full = [model.A.clone(), model.B.clone(), model.C.clone()]  # every run's parameters
-    dev = model.B.device
-    active = torch.ones(R, dtype=torch.bool, device=dev)
-    converged = torch.zeros(R, dtype=torch.bool, device=dev)
-    diverged = torch.zeros(R, dtype=torch.bool, device=dev)
-    steps = torch.zeros(R, dtype=torch.int64, device=dev)
+    def record(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        current = _unchecked(*params, structure)
+        return {name: torch.as_tensor(fn(current), device=params[0].device).clone()
+                for name, fn in track.items()}  # fmt: skip
+
+    params, out = loop(
+        tuple(model), prepare, lr, max_steps=config.max_steps, tol=config.tol, clip=config.clip,
+        record_every=config.record_every, divergence=config.divergence, progress=config.progress,
+        record=record if track else None,
+    )  # fmt: skip
+    _report_divergence(out["diverged"], config.divergence, hint="a smaller lr or clip may help")
+    return TrainResult(model=_unchecked(*params, structure), **out)
+
+
+def loop(
+    params: tuple[Tensor, ...],
+    prepare: Callable[[Tensor | None], Callable[..., tuple[Tensor, tuple[Tensor, ...]]]],
+    lr: float | Tensor,
+    *,
+    max_steps: int,
+    tol: float,
+    clip: float | None = None,
+    record_every: int = 1,
+    divergence: str = "warn",
+    progress: bool = False,
+    record: Callable[[tuple[Tensor, ...]], dict[str, Tensor]] | None = None,
+) -> tuple[tuple[Tensor, ...], dict[str, object]]:
+    r"""Batched gradient descent :math:`\theta_r \leftarrow \theta_r - \eta_r \nabla L_r`, the
+    loop of the trainers' tensor paths (any device).
+
+    ``params`` are tensors with a leading run axis ``R``; ``prepare(idx)`` returns the function
+    ``f(*params) -> (loss (R_c,), grads)`` for the runs ``idx`` (None: all). A run stops at the
+    first step where its loss is ``<= tol`` (converged) or non-finite (diverged; its parameters
+    and loss are then NaN), else at ``max_steps``; stopped runs are frozen. The stopping state
+    lives on the device: the host looks at it every step on a CPU and every 32 steps on other
+    devices (no synchronisation in between), and drops stopped runs from the computation once
+    at most half of the computed ones are active. ``record(params)`` returns the tracked values
+    at the history's steps (0, ``record_every``, ..., and the last). With ``divergence="raise"``
+    a diverged run raises :class:`DivergenceError` naming its step. Returns the final parameters
+    and the fields ``loss``, ``steps``, ``converged``, ``diverged``, ``history_steps``,
+    ``loss_history`` and ``tracked`` of a result.
+    """
+    R, dev = params[0].shape[0], params[0].device
+    check_every = CHECK_EVERY.get(dev.type, 32)
+    full = [p.clone() for p in params]
+    state = {  # every run's stopping state
+        "active": torch.ones(R, dtype=torch.bool, device=dev),
+        "diverged": torch.zeros(R, dtype=torch.bool, device=dev),
+        "steps": torch.zeros(R, dtype=torch.int64, device=dev),
+        "loss": torch.full((R,), math.nan, dtype=torch.float64, device=dev),
+    }
+    idx: Tensor | None = None  # the computed runs (None: all)
+    f, cur, lr_c, c = prepare(None), tuple(full), lr, dict(state)  # c: the computed runs'
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
-    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
+    rec_track: list[dict[str, Tensor]] = []
+    bar = _progress_bar(progress, max_steps)
 
-    bar = _progress_bar(config.progress, config.max_steps)
+    def merged() -> tuple[list[Tensor], dict[str, Tensor]]:
+        """Every run's parameters and state (the computed runs' copied in)."""
+        if idx is None:
+            return list(cur), dict(c)
+        ps = [p.index_copy(0, idx, q) for p, q in zip(full, cur, strict=True)]
+        return ps, {k: v.index_copy(0, idx, c[k]) for k, v in state.items()}
 
-    # Only the runs in `idx` are computed (None: all of them). Once at most half of the computed
-    # runs are still active, the stopped ones are dropped from the computation ("compaction"),
-    # so a batch costs what its active runs cost. While every computed run is active (always
-    # right after a compaction) a step is one loss-and-gradient call and one fused update.
-    idx: Tensor | None = None
-    loss_and_grad = prepare(None)
-    params = tuple(full)
-    lr_c = lr  # step size(s) of the computed runs
-    last_loss = torch.zeros(R, dtype=torch.float64, device=dev)
-    all_active = True
+    def shown() -> tuple[Tensor, ...]:
+        ps, st = merged()
+        return tuple(_masked(tuple(ps), st["diverged"], math.nan))
+
     step = 0
-
-    def scatter() -> None:
-        if idx is None:
-            full[:] = list(params)
-        else:
-            for f, p in zip(full, params, strict=True):
-                f[idx] = p
-
     while True:
-        loss_c, grads = loss_and_grad(*params)
-        act_c = active if idx is None else active[idx]
-        # two cheap scalar checks; the masks below only run when something may have happened
-        if not math.isfinite(float(loss_c.sum())):
-            finite = torch.isfinite(loss_c)
-            bad = act_c & ~finite
-            if bool(bad.any()):
-                bad_full = (
-                    bad if idx is None else torch.zeros_like(active).index_fill_(0, idx[bad], True)
-                )
-                if config.divergence == "raise":
-                    _raise_divergence(int(torch.nonzero(bad_full)[0]), R, step)
-                diverged |= bad_full
-                active &= ~bad_full
-                steps[bad_full] = step
-                params = _masked(params, bad, float("nan"))
-                all_active = False
-            loss_c = torch.where(finite, loss_c, torch.full_like(loss_c, float("nan")))
-        if not all_active or float(loss_c.min()) <= config.tol:
-            act_c = active if idx is None else active[idx]
-            newly = act_c & (loss_c <= config.tol)
-            if bool(newly.any()):
-                newly_full = (
-                    newly
-                    if idx is None
-                    else torch.zeros_like(active).index_fill_(0, idx[newly], True)
-                )
-                converged |= newly_full
-                active &= ~newly_full
-                steps[newly_full] = step
-                all_active = False
-        if idx is None:
-            last_loss = loss_c
-        else:
-            last_loss = last_loss.clone()
-            last_loss[idx] = loss_c
-        last = step == config.max_steps or (not all_active and not bool(active.any()))
-        if step % config.record_every == 0 or last:
+        loss, grads = f(*cur)
+        finite = torch.isfinite(loss)
+        c["diverged"] = c["diverged"] | (c["active"] & ~finite)
+        c["active"] = c["active"] & finite & (loss > tol)
+        c["loss"] = torch.where(finite, loss, math.nan)
+        if step % record_every == 0:
             rec_steps.append(step)
-            rec_loss.append(last_loss)
-            if track:
-                scatter()
-                _record(rec_track, track, _unchecked(*full, structure))
-        if last:
-            break
-        if config.clip is not None:
-            grads = _clip(grads, config.clip)
-        if all_active and not isinstance(lr_c, Tensor):
-            params = tuple(torch.add(p, g, alpha=-lr_c) for p, g in zip(params, grads, strict=True))
-        else:
-            act_c = active if idx is None else active[idx]
-            step_lr = lr_c * act_c.to(loss_c.dtype)
-            params = tuple(
-                p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g
-                for p, g in zip(params, grads, strict=True)
-            )
+            rec_loss.append(merged()[1]["loss"])
+            if record is not None:
+                rec_track.append(record(shown()))
+        if step == max_steps or step % check_every == 0:
+            if divergence == "raise" and bool(c["diverged"].any()):
+                first = int(torch.nonzero(c["diverged"])[0])
+                run = first if idx is None else int(idx[first])
+                _raise_divergence(run, R, int(c["steps"][first]))
+            n_active = int(c["active"].sum())  # (the runs not computed have all stopped)
+            if step == max_steps or n_active == 0:
+                break
+            if n_active <= len(c["active"]) // 2:  # compaction: drop the stopped runs
+                full, state = merged()
+                keep = torch.nonzero(c["active"]).squeeze(1)
+                idx = keep if idx is None else idx[keep]
+                f = prepare(idx)
+                cur, grads = tuple(p[keep] for p in cur), tuple(g[keep] for g in grads)
+                c = {k: v[keep] for k, v in c.items()}
+                lr_c = lr_c[keep] if isinstance(lr_c, Tensor) else lr_c
+        if clip is not None:
+            grads = _clip(grads, clip)
+        step_lr = lr_c * c["active"].to(torch.float64)
+        cur = tuple(
+            p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g for p, g in zip(cur, grads, strict=True)
+        )
+        c["steps"] = c["steps"] + c["active"]
         step += 1
         if bar is not None:
             bar.update(1)
-        if not all_active:
-            n_computed = R if idx is None else len(idx)
-            n_active = int(active.sum())
-            if 0 < n_active <= n_computed // 2:  # compaction
-                scatter()
-                idx = torch.nonzero(active).squeeze(1)
-                params = tuple(f[idx] for f in full)
-                loss_and_grad = prepare(idx)
-                lr_c = lr[idx] if isinstance(lr, Tensor) else lr
-                all_active = True
-    scatter()
     if bar is not None:
         bar.close()
-    steps[active] = step  # runs that never stopped took every step
-
-    _report_divergence(diverged, config.divergence, hint="a smaller lr or clip may help")
-
-    return TrainResult(
-        model=_unchecked(*full, structure),
-        loss=last_loss,
-        steps=steps,
-        converged=converged,
-        diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=dev),
-        loss_history=torch.stack(rec_loss),
-        tracked={name: torch.stack(values) for name, values in rec_track.items()},
-    )
+    ps, st = merged()
+    last = max_steps if bool(st["active"].any()) else int(st["steps"].max())
+    keep_n = sum(1 for s in rec_steps if s <= last)  # (the host may look a few steps late)
+    rec_steps, rec_loss, rec_track = rec_steps[:keep_n], rec_loss[:keep_n], rec_track[:keep_n]
+    if last % record_every:
+        rec_steps.append(last)
+        rec_loss.append(st["loss"])
+        if record is not None:
+            rec_track.append(record(shown()))
+    names = rec_track[0].keys() if rec_track else ()
+    return tuple(_masked(tuple(ps), st["diverged"], math.nan)), {
+        "loss": st["loss"],
+        "steps": st["steps"],
+        "converged": ~st["active"] & ~st["diverged"],
+        "diverged": st["diverged"],
+        "history_steps": torch.tensor(rec_steps, dtype=torch.int64, device=dev),
+        "loss_history": torch.stack(rec_loss),
+        "tracked": {k: torch.stack([r[k] for r in rec_track]) for k in names},
+    }

@@ -169,3 +169,20 @@ def test_complex_diagonal_kernel_equals_tensor_path(kwargs, monkeypatch):
     # (a diverging run grows by 1e200 first: round-off grows with it)
     torch.testing.assert_close(got.loss_history, ref.loss_history, rtol=1e-8, atol=1e-18,
                                equal_nan=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("every", [1, 3, 32])
+def test_tensor_loop_looking_late_changes_nothing(every, monkeypatch):
+    # off the CPU the loop looks at the stopping state every 32 steps (no synchronisation in
+    # between); runs that stop in between must still stop, and be recorded, at their own step
+    from rnnbias import train
+
+    model = rb.init_gaussian(5, [0.3, 0.3, 0.5, 3.0, 0.2, 0.4], seed=[0, 1, 2, 3, 4, 5])
+    kwargs = dict(lr=[0.05, 0.05, 0.02, 0.5, 0.05, 0.001], tol=1e-10, max_steps=2500,
+                  record_every=13, backend="tensor", track={"b": lambda m: m.B[:, 0]})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = rb.train_gd(model, rb.memoryless(), [2, 3, 4, 5, 2, 3], **kwargs)
+        monkeypatch.setitem(train.CHECK_EVERY, "cpu", every)
+        got = rb.train_gd(model, rb.memoryless(), [2, 3, 4, 5, 2, 3], **kwargs)
+    _assert_same(ref, got, rtol=0, atol=0, loss_atol=0)
