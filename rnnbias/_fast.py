@@ -163,21 +163,33 @@ def _matvec(M, x, out):
 
 
 @_jit
-def _rmatvec(M, x, out):
-    """out = M^T x, adding four scaled rows of M at a time."""
+def _matvec_pair(M, x, y, v_out, u_out):
+    """v_out = M x and u_out = M^T y in one pass over M, four rows at a time (each row of M
+    loaded serves both products)."""
     d = M.shape[0]
     for q in range(d):
-        out[q] = 0.0
+        u_out[q] = 0.0
     p = 0
     while p + 4 <= d:
-        x0, x1, x2, x3 = x[p], x[p + 1], x[p + 2], x[p + 3]
+        a0 = a1 = a2 = a3 = 0.0
+        y0, y1, y2, y3 = y[p], y[p + 1], y[p + 2], y[p + 3]
         for q in range(d):
-            out[q] += x0 * M[p, q] + x1 * M[p + 1, q] + x2 * M[p + 2, q] + x3 * M[p + 3, q]
+            m0, m1, m2, m3 = M[p, q], M[p + 1, q], M[p + 2, q], M[p + 3, q]
+            xq = x[q]
+            a0 += m0 * xq
+            a1 += m1 * xq
+            a2 += m2 * xq
+            a3 += m3 * xq
+            u_out[q] += y0 * m0 + y1 * m1 + y2 * m2 + y3 * m3
+        v_out[p], v_out[p + 1], v_out[p + 2], v_out[p + 3] = a0, a1, a2, a3
         p += 4
     while p < d:
-        xp = x[p]
+        acc = 0.0
+        yp = y[p]
         for q in range(d):
-            out[q] += xp * M[p, q]
+            acc += M[p, q] * x[q]
+            u_out[q] += yp * M[p, q]
+        v_out[p] = acc
         p += 1
 
 
@@ -268,9 +280,10 @@ def gd_full(A, B, C, target, w, ks, lr, symmetric, clip, tol, start, end, every,
                 V[0, q] = Br[q]
                 U[0, q] = Cr[q]
             for j in range(1, k):
-                _matvec(Ar, V[j - 1], V[j])  # V_j = A V_{j-1}
-                if not symmetric:
-                    _rmatvec(Ar, U[j - 1], U[j])  # U_j = A^T U_{j-1}
+                if symmetric:  # V_j = A V_{j-1}
+                    _matvec(Ar, V[j - 1], V[j])
+                else:  # and U_j = A^T U_{j-1}
+                    _matvec_pair(Ar, V[j - 1], U[j - 1], V[j], U[j])
             loss = 0.0
             for j in range(k):
                 g = 0.0
