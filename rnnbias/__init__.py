@@ -55,7 +55,7 @@ from .teachers import (
     memoryless,
     sample_sequences,
 )
-from .train import DivergenceError, GDConfig, TrainResult, train_gd
+from .train import DivergenceError, GDConfig, Result, TrainResult, train_gd
 
 __version__ = "0.1.0"
 
@@ -65,6 +65,7 @@ __all__ = [
     "FlowResult",
     "GDConfig",
     "LinearRNN",
+    "Result",
     "Teacher",
     "TrainResult",
     "__version__",

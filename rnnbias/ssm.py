@@ -62,7 +62,7 @@ from torch import Tensor
 
 from . import _checks, _fast
 from .linear import LinearRNN, _as_list, _item, _target
-from .train import _report_divergence, drive, loop, per_run, per_run_rows
+from .train import _MODELS, Result, _report_divergence, drive, loop, per_run, per_run_rows
 
 __all__ = [
     "ComplexDiagonalRNN",
@@ -340,30 +340,14 @@ def population_loss_grad(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class SSMTrainResult:
-    """What :func:`train_gd` returns; the fields mean what they mean in
-    :class:`rnnbias.train.TrainResult`: final ``model`` and ``loss`` (NaN for diverged runs),
-    ``steps``, ``converged`` and ``diverged`` (R,), ``history_steps`` and ``loss_history``
-    (n_records, R). Introduced in chapter 9."""
+class SSMTrainResult(Result):
+    """What :func:`train_gd` returns: a :class:`rnnbias.train.Result` (same fields, export and
+    ``stop_reason``) whose ``model`` is a :class:`ComplexDiagonalRNN`. Introduced in chapter 9."""
 
     model: ComplexDiagonalRNN
-    loss: Tensor
-    steps: Tensor
-    converged: Tensor
-    diverged: Tensor
-    history_steps: Tensor
-    loss_history: Tensor
 
-    def __str__(self) -> str:
-        finite = self.loss[~self.diverged]
-        worst = f"{float(finite.max()):.4g}" if len(finite) else "nan"
-        return (
-            f"{self.model.runs} runs: {int(self.converged.sum())} converged, "
-            f"{int(self.diverged.sum())} diverged; at most {int(self.steps.max())} steps, "
-            f"final loss <= {worst}"
-        )
 
-    __repr__ = __str__
+_MODELS["ComplexDiagonalRNN"] = ComplexDiagonalRNN
 
 
 def train_gd(
@@ -443,7 +427,6 @@ def train_gd(
         (torch.stack(tuple(model), 1),), prepare, lr_t, max_steps=max_steps, tol=tol,
         record_every=record_every, divergence=divergence,
     )  # fmt: skip
-    del out["tracked"]
     _report_divergence(out["diverged"], divergence)
     return SSMTrainResult(model=_unchecked(*X.unbind(1)), **out)
 

@@ -24,6 +24,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -31,7 +32,7 @@ from torch import Tensor
 from . import _checks
 from .linear import LOSSES, LinearRNN, _loss_and_grad, _loss_weights, _target, _unchecked
 
-__all__ = ["DivergenceError", "GDConfig", "TrainResult", "train_gd"]
+__all__ = ["DivergenceError", "GDConfig", "Result", "TrainResult", "train_gd"]
 
 BACKENDS = ("auto", "compiled", "tensor")
 #: how often (in steps) :func:`loop` looks at the stopping state on the host, per device type
@@ -112,17 +113,17 @@ class GDConfig:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class TrainResult:
-    """What :func:`train_gd` returns; nothing is mutated.
+class Result:
+    """What every trainer returns (families extend it); nothing is mutated.
 
     Attributes
     ----------
-    model : LinearRNN
-        Final parameters of every run (NaN for diverged runs).
+    model
+        Final parameters of every run (NaN for diverged runs), of the trained model's class.
     loss : torch.Tensor, shape (R,)
         Final training loss (NaN for diverged runs).
     steps : torch.Tensor, shape (R,), int64
-        GD steps each run took.
+        Steps each run took.
     converged, diverged : torch.Tensor, shape (R,), bool
         Runs that reached ``loss <= tol``; runs whose loss became non-finite.
     history_steps : torch.Tensor, shape (n_records,), int64
@@ -138,7 +139,7 @@ class TrainResult:
     read them as a ``.npz`` file.
     """
 
-    model: LinearRNN
+    model: Any
     loss: Tensor
     steps: Tensor
     converged: Tensor
@@ -156,10 +157,14 @@ class TrainResult:
         ]
 
     def to_dict(self) -> dict[str, object]:
-        """Every field as NumPy arrays (``A``, ``B``, ``C``, ``structure``, ``loss``, ...,
-        ``tracked/<name>``), for saving or for other tools."""
-        out: dict[str, object] = {"structure": self.model.structure}
-        out.update(zip("ABC", (p.detach().cpu().numpy() for p in self.model), strict=True))
+        """Every field as NumPy arrays (``model/<field>`` for the model's, e.g. ``model/A``;
+        ``loss``, ..., ``stop_reason``, ``tracked/<name>``), for saving or for other tools."""
+        out: dict[str, object] = {"model": type(self.model).__name__}
+        for f in dataclasses.fields(self.model):
+            value = getattr(self.model, f.name)
+            out[f"model/{f.name}"] = (
+                value.detach().cpu().numpy() if torch.is_tensor(value) else value
+            )
         for name in ("loss", "steps", "converged", "diverged", "history_steps", "loss_history"):
             out[name] = getattr(self, name).detach().cpu().numpy()
         out["stop_reason"] = self.stop_reason
@@ -175,16 +180,21 @@ class TrainResult:
             np.savez_compressed(f, **self.to_dict())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> TrainResult:
-        """Read a result written by :meth:`save` (CPU tensors)."""
+    def load(cls, path: str | os.PathLike) -> Result:
+        """Read a result written by :meth:`save` (CPU tensors) as this class."""
         import numpy as np
 
         with np.load(path, allow_pickle=False) as data:
             get = lambda name: torch.from_numpy(data[name].copy())  # noqa: E731
-            model = _unchecked(get("A"), get("B"), get("C"), str(data["structure"]))  # NaN runs
+            model_cls = _MODELS[str(data["model"])]
+            model = object.__new__(model_cls)  # as saved: no validation (diverged runs are NaN)
+            for f in dataclasses.fields(model_cls):
+                value = data[f"model/{f.name}"]
+                value = str(value) if value.dtype.kind == "U" else torch.from_numpy(value.copy())
+                object.__setattr__(model, f.name, value)
             tracked = {n[8:]: get(n) for n in data.files if n.startswith("tracked/")}
-            fields = ("loss", "steps", "converged", "diverged", "history_steps", "loss_history")
-            return cls(model, *(get(name) for name in fields), tracked=tracked)
+            names = ("loss", "steps", "converged", "diverged", "history_steps", "loss_history")
+            return cls(model, *(get(name) for name in names), tracked=tracked)
 
     def _worst_loss(self) -> str:
         finite = self.loss[~self.diverged]
@@ -200,10 +210,22 @@ class TrainResult:
 
     def __repr__(self) -> str:
         return (
-            f"TrainResult(runs={self.model.runs}, converged={int(self.converged.sum())}, "
+            f"{type(self).__name__}(runs={self.model.runs}, converged={int(self.converged.sum())}, "
             f"diverged={int(self.diverged.sum())}, max_steps_taken={int(self.steps.max())}, "
             f"max_final_loss={self._worst_loss()})"
         )
+
+
+#: model classes a saved result can hold (families register theirs)
+_MODELS: dict[str, type] = {"LinearRNN": LinearRNN}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainResult(Result):
+    """What :func:`train_gd` (and :func:`rnnbias.optim.train_autograd`) return: a
+    :class:`Result` whose ``model`` is a :class:`~rnnbias.linear.LinearRNN`."""
+
+    model: LinearRNN
 
 
 def _clip(grads: tuple[Tensor, ...], max_norm: float) -> tuple[Tensor, ...]:

@@ -186,3 +186,17 @@ def test_tensor_loop_looking_late_changes_nothing(every, monkeypatch):
         monkeypatch.setitem(train.CHECK_EVERY, "cpu", every)
         got = rb.train_gd(model, rb.memoryless(), [2, 3, 4, 5, 2, 3], **kwargs)
     _assert_same(ref, got, rtol=0, atol=0, loss_atol=0)
+
+
+def test_ssm_result_is_a_result_and_round_trips(tmp_path):
+    from rnnbias import ssm
+
+    model = ssm.init_complex(4, 0.3, [0, 1])
+    res = ssm.train_gd(model, rb.low_dimensional([0.9]), 5, lr=[0.05, 1e-4], tol=1e-3,
+                       max_steps=2000)  # fmt: skip
+    assert isinstance(res, rb.train.Result) and res.stop_reason == ["converged", "max_steps"]
+    res.save(tmp_path / "ssm.npz")
+    back = ssm.SSMTrainResult.load(tmp_path / "ssm.npz")
+    assert isinstance(back.model, ssm.ComplexDiagonalRNN)
+    assert all(torch.equal(a, b) for a, b in zip(back.model, res.model, strict=True))
+    assert torch.equal(back.loss_history, res.loss_history) and str(back) == str(res)

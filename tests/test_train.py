@@ -275,7 +275,9 @@ def test_stop_reason_and_save_load_round_trip(tmp_path):
         assert torch.equal(getattr(back, name).nan_to_num(), getattr(res, name).nan_to_num())
     assert torch.equal(back.tracked["b0"].nan_to_num(), res.tracked["b0"].nan_to_num())
     d = res.to_dict()
-    assert d["loss_history"].shape == tuple(res.loss_history.shape) and d["structure"] == "full"
+    assert (
+        d["loss_history"].shape == tuple(res.loss_history.shape) and d["model/structure"] == "full"
+    )
 
 
 @pytest.mark.parametrize("backend", ["tensor", "compiled"])
