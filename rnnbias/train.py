@@ -88,16 +88,22 @@ class GDConfig:
     backend: str = "auto"
 
     def __post_init__(self) -> None:
-        if isinstance(self.lr, (list, tuple, Tensor)):
+        dtype = str(getattr(self.lr, "dtype", "float64")).removeprefix("torch.")
+        if dtype.startswith(("float", "bfloat")) and dtype != "float64":
+            raise TypeError(
+                f"lr must be float64 (the package computes in float64), got {dtype}: "
+                "convert explicitly, e.g. lr.double() or lr.astype('float64')"
+            )
+        if _is_sequence(self.lr):
             lrs = tuple(
-                _checks.as_float("lr", float(v) if isinstance(v, Tensor) else v, positive=True)
-                for v in self.lr
+                _checks.as_float(f"lr[{i}]", _scalar(v), positive=True)
+                for i, v in enumerate(self.lr)
             )
             if not lrs:
                 raise ValueError("lr must be a positive number or a non-empty sequence of them")
             object.__setattr__(self, "lr", lrs)
         else:
-            _checks.as_float("lr", self.lr, positive=True)
+            object.__setattr__(self, "lr", _checks.as_float("lr", _scalar(self.lr), positive=True))
         _checks.as_int("max_steps", self.max_steps, minimum=0)
         _checks.as_float("tol", self.tol, nonnegative=True)
         if self.clip is not None:
@@ -305,6 +311,10 @@ def train_gd(
     config = _bounded_history(config, R)
     ks = _lengths(k, R)
     lr = _step_sizes(config.lr, R, model.B)
+    if track is not None and not isinstance(track, Mapping):
+        raise TypeError(
+            f"track must be a mapping of names to functions, got {type(track).__name__}"
+        )
     track = dict(track or {})
     for name, fn in track.items():
         if not callable(fn):
@@ -350,14 +360,26 @@ def _bounded_history(config: GDConfig, R: int) -> GDConfig:
     return dataclasses.replace(config, record_every=max(1, -(-config.max_steps // rows)))
 
 
+def _is_sequence(x: object) -> bool:
+    """A list, tuple, or 1-D (or higher) tensor or array: one value per run."""
+    return isinstance(x, (list, tuple)) or (
+        hasattr(x, "ndim") and hasattr(x, "shape") and x.ndim > 0
+    )
+
+
+def _scalar(x: object) -> object:
+    """A 0-d tensor or array as its Python number (anything else unchanged)."""
+    return x.item() if hasattr(x, "ndim") and hasattr(x, "item") and x.ndim == 0 else x
+
+
 def _lengths(k: object, R: int) -> list[int]:
     """One training length per run (a single one for an int ``k``)."""
-    if isinstance(k, (list, tuple)) or (isinstance(k, Tensor) and k.ndim > 0):
-        ks = [_checks.as_int("k", int(v) if isinstance(v, Tensor) else v, minimum=1) for v in k]
+    if _is_sequence(k):
+        ks = [_checks.as_int(f"k[{i}]", _scalar(v), minimum=1) for i, v in enumerate(k)]
         if len(ks) != R:
             raise ValueError(f"k must be an int or have one entry per run ({R}), got {len(ks)}")
         return ks
-    return [_checks.as_int("k", k, minimum=1)]
+    return [_checks.as_int("k", _scalar(k), minimum=1)]
 
 
 def _step_sizes(lr: float | tuple[float, ...], R: int, like: Tensor) -> float | Tensor:
@@ -511,7 +533,18 @@ def _record(
     rec: dict[str, list[Tensor]], track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN
 ) -> None:
     for name, fn in track.items():
-        rec[name].append(torch.as_tensor(fn(model), device=model.B.device).clone())
+        rec[name].append(_tracked(name, fn(model), model.runs, model.B.device))
+
+
+def _tracked(name: str, value: object, R: int, device: torch.device) -> Tensor:
+    """A tracked value as a tensor with its leading run axis checked."""
+    value = torch.as_tensor(value, device=device).clone()
+    if value.ndim == 0 or value.shape[0] != R:
+        raise ValueError(
+            f"track[{name!r}] must return a tensor with a leading run axis of size {R}, "
+            f"got shape {tuple(value.shape)}"
+        )
+    return value
 
 
 def _progress_bar(progress: bool, total: int):
@@ -543,7 +576,7 @@ def _train_tensor(
 
     def record(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
         current = _unchecked(*params, structure)
-        return {name: torch.as_tensor(fn(current), device=params[0].device).clone()
+        return {name: _tracked(name, fn(current), current.runs, current.B.device)
                 for name, fn in track.items()}  # fmt: skip
 
     params, out = loop(

@@ -59,13 +59,13 @@ def test_per_run_settings_are_checked():
         ValueError, match=r"k must be an int or have one entry per run \(2\), got 3"
     ):
         rb.train_gd(m, rb.memoryless(), [2, 3, 4])
-    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"k\[1\] must be >= 1, got 0"):
         rb.train_gd(m, rb.memoryless(), [2, 0])
-    with pytest.raises(TypeError, match="k must be an integer"):
+    with pytest.raises(TypeError, match=r"k\[1\] must be an integer"):
         rb.train_gd(m, rb.memoryless(), [2, 2.5])
     with pytest.raises(ValueError, match=r"lr must be a float or have one entry per run \(2\)"):
         rb.train_gd(m, rb.memoryless(), 3, lr=[0.1])
-    with pytest.raises(ValueError, match=r"lr must be > 0, got -0\.1"):
+    with pytest.raises(ValueError, match=r"lr\[1\] must be > 0, got -0\.1"):
         rb.GDConfig(lr=(0.1, -0.1))
     with pytest.raises(ValueError, match="non-empty sequence"):
         rb.GDConfig(lr=())
@@ -294,3 +294,44 @@ def test_history_is_bounded(backend):
     assert torch.equal(full.loss_history, res.loss_history)
     with pytest.raises(ValueError, match="history_limit"):
         rb.train_gd(model, rb.memoryless(), 3, history_limit=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(track=[lambda m: m.B]), TypeError, "track must be a mapping"),
+        (dict(track={"a": lambda m: torch.tensor(1.0)}), ValueError, r"track\['a'\] must return"),
+        (dict(track={"a": lambda m: torch.zeros(5)}), ValueError, r"leading run axis of size 2"),
+        (dict(lr=[0.1, -1.0]), ValueError, r"lr\[1\] must be > 0"),
+    ],
+)
+def test_train_gd_names_bad_arguments(kwargs, error, match):
+    model = rb.init_gaussian(3, 0.1, seed=[0, 1])
+    for backend in ("tensor", "compiled"):
+        with pytest.raises(error, match=match):
+            rb.train_gd(model, rb.memoryless(), 3, max_steps=5, backend=backend, **kwargs)
+
+
+def test_train_gd_takes_numpy_and_0d_tensor_settings():
+    import numpy as np
+
+    model = rb.init_gaussian(3, 0.1, seed=[0, 1])
+    ref = rb.train_gd(model, rb.memoryless(), [3, 4], lr=[0.1, 0.2], max_steps=20)
+    for k, lr in [
+        (np.array([3, 4]), np.array([0.1, 0.2])),
+        (torch.tensor([3, 4]), torch.tensor([0.1, 0.2], dtype=torch.float64)),
+    ]:
+        got = rb.train_gd(model, rb.memoryless(), k, lr=lr, max_steps=20)
+        assert torch.equal(got.loss, ref.loss)
+    lr0 = torch.tensor(0.1, dtype=torch.float64)
+    one = rb.train_gd(model, rb.memoryless(), torch.tensor(3), lr=lr0, max_steps=20)
+    assert torch.equal(one.loss, rb.train_gd(model, rb.memoryless(), 3, lr=0.1, max_steps=20).loss)
+
+
+def test_float32_step_sizes_are_refused():
+    import numpy as np
+
+    model = rb.init_gaussian(3, 0.1, seed=[0, 1])
+    for lr in (torch.tensor([0.1, 0.2]), np.array([0.1, 0.2], dtype=np.float32), torch.tensor(0.1)):
+        with pytest.raises(TypeError, match="lr must be float64"):
+            rb.train_gd(model, rb.memoryless(), 3, lr=lr)
