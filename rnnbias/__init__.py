@@ -4,7 +4,10 @@ Conventions, stated once (and on the book's notation page):
 
 - Every tensor has a leading **run** axis ``R``: a run is one initialisation (a seed, a scale),
   and all runs are computed together in one tensor program. The lag/time axis comes last.
-- Everything is float64; float32 tensors are refused with an error rather than cast.
+- Everything is float64; float32 (and float16) tensors and arrays, booleans and complex values
+  where real ones are expected are refused with an error rather than cast.
+- Overflow: a NaN computed from finite inputs always comes with a ``RuntimeWarning`` naming the
+  function; an infinite value is returned as the honest value of a number beyond float64.
 - Devices: a function computes on the device of the model (or tensors) it is given and returns
   its results there; the ``init_*`` functions take ``device=`` (default: the CPU) and draw on
   the CPU before copying, so a seed gives the same numbers on every device. A

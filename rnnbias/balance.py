@@ -26,6 +26,8 @@ Introduced in chapter 5, "Balancedness: what gradient flow conserves". Public na
 
 from __future__ import annotations
 
+import math
+
 from torch import Tensor
 
 from . import _checks
@@ -52,6 +54,11 @@ def imbalance(model: LinearRNN) -> Tensor:
         For a diagonal model, the diagonal :math:`b_i^2 - c_i^2` of :math:`Q`: the quantities
         its gradient flow conserves (its symmetries are the diagonal rescalings only).
 
+    Warns
+    -----
+    RuntimeWarning
+        If :math:`Q` overflows into NaN although the parameters are finite.
+
     References
     ----------
     Introduced in chapter 5.
@@ -67,8 +74,11 @@ def imbalance(model: LinearRNN) -> Tensor:
     model = _check_model(model)
     A, B, C = model
     if model.structure == "diagonal":
-        return B * B - C * C
-    return A @ A.mT - A.mT @ A + _outer(B) - _outer(C)
+        Q = B * B - C * C
+    else:
+        Q = A @ A.mT - A.mT @ A + _outer(B) - _outer(C)
+    _checks.warn_overflow("imbalance", "Q", Q, lambda: tuple(model))
+    return Q
 
 
 def gd_step_change(grad: Gradient, lr: float, structure: str = "full") -> Tensor:
@@ -85,15 +95,30 @@ def gd_step_change(grad: Gradient, lr: float, structure: str = "full") -> Tensor
     Parameters
     ----------
     grad : Gradient
-        From :func:`rnnbias.linear.population_loss_grad`.
+        From :func:`rnnbias.linear.population_loss_grad`: float64 tensors ``A`` of shape
+        (R, d, d) (full, symmetric) or (R, d) (diagonal), ``B`` and ``C`` of shape (R, d).
     lr : float
-        The step size :math:`\eta`.
+        The step size :math:`\eta`, ``>= 0``.
     structure : {"full", "diagonal", "symmetric"}
-        The structure of the model the gradient belongs to.
+        The structure of the model the gradient belongs to; the shapes of ``grad`` must be
+        those of that structure (a diagonal gradient with ``structure="full"`` would give a
+        wrong (R, R) product, not an error), and for ``"symmetric"`` ``grad.A`` must be
+        symmetric and ``grad.B`` equal ``grad.C``, as on the set where such models stay.
 
     Returns
     -------
     torch.Tensor, the shape of :func:`imbalance`
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-``Gradient``, non-float64 or non-finite entries, shapes that do not fit
+        ``structure``, a negative or non-finite ``lr``, or an unknown ``structure``.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the change overflows into NaN (a huge ``lr`` or gradient).
 
     References
     ----------
@@ -105,7 +130,39 @@ def gd_step_change(grad: Gradient, lr: float, structure: str = "full") -> Tensor
         )
     lr = _checks.as_float("lr", lr, nonnegative=True)
     structure = _checks.as_choice("structure", structure, STRUCTURES)
-    gA, gB, gC = grad
+    gA, gB, gC = _check_gradient(grad, structure)
+    try:
+        lr2 = lr**2
+    except OverflowError:  # (Python floats raise instead of returning inf)
+        lr2 = math.inf
     if structure == "diagonal":
-        return lr**2 * (gB * gB - gC * gC)
-    return lr**2 * (gA @ gA.mT - gA.mT @ gA + _outer(gB) - _outer(gC))
+        change = lr2 * (gB * gB - gC * gC)
+    else:
+        change = lr2 * (gA @ gA.mT - gA.mT @ gA + _outer(gB) - _outer(gC))
+    _checks.warn_overflow("gd_step_change", "the change of Q", change)
+    return change
+
+
+def _check_gradient(grad: Gradient, structure: str) -> tuple[Tensor, Tensor, Tensor]:
+    """The gradient's tensors, checked against the shapes of ``structure``."""
+    gB = _checks.as_tensor("grad.B", grad.B, ndim=2)
+    gA = _checks.as_tensor("grad.A", grad.A, ndim=(2, 3), device=gB.device, other="grad.B")
+    gC = _checks.as_tensor("grad.C", grad.C, ndim=2, device=gB.device, other="grad.B")
+    R, d = gB.shape
+    expected_A = (R, d) if structure == "diagonal" else (R, d, d)
+    if gA.shape != expected_A or gC.shape != gB.shape:
+        raise ValueError(
+            f"grad must have the shapes of a {structure!r} model's gradient, A {expected_A} "
+            f"and B, C ({R}, {d}) (from grad.B), got A {tuple(gA.shape)}, C "
+            f"{tuple(gC.shape)}; pass the structure of the model the gradient belongs to"
+        )
+    if structure == "symmetric" and _checks.has_values(gA):
+        scale = max(1.0, float(gA.abs().max()), float(gB.abs().max()))
+        asym = max(float((gA - gA.mT).abs().max()), float((gB - gC).abs().max()))
+        if asym > 1e-12 * scale:
+            raise ValueError(
+                f"grad must be symmetric for structure='symmetric' (grad.A = grad.A^T and "
+                f"grad.B = grad.C), got a deviation of {asym:.3g}; use structure='full' for "
+                f"the gradient of a model that is not on the symmetric set"
+            )
+    return gA, gB, gC

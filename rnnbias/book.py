@@ -106,15 +106,28 @@ def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -
     """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose, and return it.
 
     Real numbers are rounded with :func:`sig` (the return value) and recorded as written by
-    :func:`format_number`; integers and strings are glued as they are. A number the prose
-    states as a bound is glued with ``rounding="up"`` ("at most X") or ``rounding="down"``
-    ("at least X"): rounded outward, the printed bound is still true.
+    :func:`format_number`; integers and strings are glued as they are (a tensor or array
+    must hold exactly one number). A number the prose states as a bound is glued with
+    ``rounding="up"`` ("at most X") or ``rounding="down"`` ("at least X"): rounded outward,
+    the printed bound is still true.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an empty or non-string ``name``; a ``value`` that is not a real number, an
+        integer or a string (``None``, a list, a complex number), or a tensor or array of
+        several numbers; ``digits < 1`` or an unknown ``rounding``.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
+    digits = _checks.as_int("digits", digits, minimum=1)
     rounding = _checks.as_choice("rounding", rounding, list(_ROUNDING))
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and not isinstance(value, str):  # tensors, arrays, NumPy scalars
         value = _as_real("value", value)
+    if not isinstance(value, str | numbers.Real):
+        raise TypeError(
+            f"value must be a real number, an integer or a string, got {_checks._describe(value)}"
+        )
     shown = value
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         value = sig(value, digits, rounding)

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .linear import LinearRNN, _as_list, _item, _target
+from .linear import LinearRNN, _as_list, _target
 
 __all__ = ["cyclic", "nilpotent_shift", "shift_register", "with_tail"]
 
@@ -222,7 +222,7 @@ def nilpotent_shift(
     >>> extrapolation_error(nilpotent_shift(5, [0.5, 3.0]), memoryless(), 5, 6)
     tensor([0.2500, 9.0000], dtype=torch.float64)
     """
-    alphas = [_checks.as_float("alpha", _item(a)) for a in _as_list(alpha)]
+    alphas = [_checks.as_float("alpha", a) for a in _as_list(alpha)]
     if not alphas:
         raise ValueError("alpha must not be empty")
     device = _checks.as_device("device", device)
@@ -274,7 +274,7 @@ def cyclic(
     tensor([[1., 0., 0., 1., 0., 0., 1., 0.]], dtype=torch.float64)
     """
     k = _checks.as_int("k", k, minimum=1)
-    rhos = [_checks.as_float("rho", _item(r)) for r in _as_list(rho)]
+    rhos = [_checks.as_float("rho", r) for r in _as_list(rho)]
     if not rhos:
         raise ValueError("rho must not be empty")
     d = _pad_dimension(d, k)

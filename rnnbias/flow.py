@@ -79,19 +79,27 @@ class FlowResult:
     n_steps: int
     n_rejected: int
 
+    def _end(self) -> tuple[float, float]:
+        """The last output time and the largest final loss (NaN when there are none)."""
+        if not len(self.times) or not self.loss.numel():
+            return math.nan, math.nan
+        return float(self.times[-1]), float(self.loss[-1].max())
+
     def __str__(self) -> str:
         """A one-line summary that fits a notebook's output column (``print(result)``)."""
+        t_end, worst = self._end()
         return (
-            f"flow of {self.model.runs} runs to t = {float(self.times[-1]):.4g}: "
+            f"flow of {self.model.runs} runs to t = {t_end:.4g}: "
             f"{self.n_steps} steps ({self.n_rejected} rejected), "
-            f"final loss <= {float(self.loss[-1].max()):.4g}"
+            f"final loss <= {worst:.4g}"
         )
 
     def __repr__(self) -> str:
+        t_end, worst = self._end()
         return (
-            f"FlowResult(runs={self.model.runs}, t_end={float(self.times[-1]):.4g}, "
+            f"FlowResult(runs={self.model.runs}, t_end={t_end:.4g}, "
             f"n_times={len(self.times)}, n_steps={self.n_steps}, n_rejected={self.n_rejected}, "
-            f"max_final_loss={float(self.loss[-1].max()):.4g})"
+            f"max_final_loss={worst:.4g})"
         )
 
 
@@ -220,18 +228,16 @@ def integrate_flow(
     max_steps = _checks.as_int("max_steps", max_steps, minimum=1)
     out_times = _output_times(times, t_end)
     device = model.B.device
-    target = _target(teacher, k, device)
-    if target.ndim == 2 and target.shape[0] not in (1, model.runs):
-        raise ValueError(
-            f"teacher must give one impulse response or one per run ({model.runs}), "
-            f"got shape {tuple(target.shape)}"
-        )
+    target = _target(teacher, k, device, model.runs)
     f = _loss_and_grad(model.structure, k, target, _loss_weights(k, outputs, device))
 
     t, y = 0.0, tuple(p.clone() for p in model)
     loss, G0 = f(*y)
     if not _finite(loss, G0):
-        raise FlowError("the loss or its gradient is non-finite at t = 0 (initial model)")
+        raise FlowError(
+            "integrate_flow: the loss or its gradient is non-finite at t = 0 (the initial "
+            f"model's taps or gradient overflow: its parameters are too large for k = {k})"
+        )
     if h0 is None:  # Hairer, Nørsett & Wanner, Solving ODEs I, II.4: a 1% change, then refine
         sc = tuple(atol + rtol * p.abs() for p in y)
         d0, d1 = _max_ratio(y, sc), _max_ratio(G0, sc)

@@ -143,7 +143,8 @@ def init_wide(
     n : int
         Width, ``n >= 1``.
     seed : int or sequence of int
-        One run per seed.
+        One run per seed (a list, tuple, range, or 1-d integer array or tensor), each in
+        ``[0, 2**64)``.
     sigma_w, sigma_f, sigma_c : float
         Standard deviations (not variances), ``>= 0``: ``sigma_w**2`` is
         :math:`\sigma_W^2`.
@@ -171,8 +172,8 @@ def init_wide(
     WideRNN(runs=3, n=100)
     """
     n = _checks.as_int("n", n, minimum=1)
-    seeds = seed if isinstance(seed, (list, tuple, range)) else [seed]
-    seeds = [_checks.as_int("seed", s) for s in seeds]
+    seeds = _integers("seed", seed)
+    seeds = [_checks.as_seed("seed", s) for s in seeds]
     if not seeds:
         raise ValueError("seed must be an integer or a non-empty sequence of integers")
     sw, sf, sc = (
@@ -190,6 +191,19 @@ def init_wide(
         F[r].normal_(0.0, sf, generator=gen)
         C[r].normal_(0.0, sc, generator=gen)
     return WideRNN(W.to(device), F.to(device), C.to(device))
+
+
+def _integers(name: str, value: object) -> list:
+    """An integer, or a list, tuple, range or 1-d array or tensor of them, as a list."""
+    if isinstance(value, (list, tuple, range)):
+        return list(value)
+    if getattr(value, "ndim", 0) == 1:
+        return list(value)
+    if getattr(value, "ndim", 0) > 1:
+        raise ValueError(
+            f"{name} must be an integer or a 1-d sequence of them, got {_checks._describe(value)}"
+        )
+    return [value]
 
 
 def rho_squared(
@@ -210,7 +224,7 @@ def rho_squared(
     Parameters
     ----------
     j : int or sequence of int
-        Lag(s), ``>= 0``.
+        Lag(s), ``>= 0`` (a list, tuple, range, or 1-d integer array or tensor).
     sigma_w, sigma_f, sigma_c : float
         Standard deviations, ``>= 0``.
     device : str or torch.device, optional
@@ -219,6 +233,12 @@ def rho_squared(
     Returns
     -------
     torch.Tensor, float64, shape () for an int ``j``, (len(j),) for a sequence
+
+    Warns
+    -----
+    RuntimeWarning
+        If a value overflows into NaN (:math:`\sigma_W^{2j}` beyond the float64 range times a
+        zero); a value beyond that range is returned as inf.
 
     References
     ----------
@@ -229,8 +249,10 @@ def rho_squared(
     >>> rho_squared([0, 1, 2, 3], math.sqrt(0.5))
     tensor([2.0000, 2.0000, 1.5000, 1.0000], dtype=torch.float64)
     """
-    many = isinstance(j, (list, tuple, range))
-    lags = [_checks.as_int("j", v, minimum=0) for v in (j if many else [j])]
+    many = isinstance(j, (list, tuple, range)) or getattr(j, "ndim", 0) >= 1
+    lags = [_checks.as_int("j", v, minimum=0) for v in _integers("j", j)]
+    if not lags:
+        raise ValueError("j must hold at least one lag, got an empty sequence")
     sw, sf, sc = (
         _checks.as_float(name, v, nonnegative=True)
         for name, v in (("sigma_w", sigma_w), ("sigma_f", sigma_f), ("sigma_c", sigma_c))
@@ -240,6 +262,7 @@ def rho_squared(
     s2 = torch.tensor(sw * sw, dtype=torch.float64, device=device)
     # (j - 1).clamp(0): the second term vanishes at j = 0 and must not produce 0 * inf
     out = s2**jj * (sf**2 + sc**2) + jj * s2 ** (jj - 1).clamp(min=0) * sf**2 * sc**2
+    _checks.warn_overflow("rho_squared", "rho_j^2", out[:, None])
     return out if many else out[0]
 
 
@@ -289,6 +312,11 @@ def tangent_kernel(model: WideRNN, J: int) -> Tensor:
     -------
     torch.Tensor, shape (R, J, J), float64, symmetric
 
+    Warns
+    -----
+    RuntimeWarning
+        If an entry overflows into NaN although the parameters are finite.
+
     Notes
     -----
     Cost O(R J n^2) for the Krylov vectors plus O(R J^4) for the sums; no autograd. About
@@ -314,7 +342,9 @@ def tangent_kernel(model: WideRNN, J: int) -> Tensor:
     idx = torch.arange(J, device=W.device)
     S = (idx[:, None, None] + idx[None, :, None] + 1 == idx[None, None, :]).to(torch.float64)
     theta_w = torch.einsum("rab,rcd,acj,bdk->rjk", Gu, Gv, S, S)
-    return (Gu + Gv) * s**2 + theta_w * s**4
+    theta = (Gu + Gv) * s**2 + theta_w * s**4
+    _checks.warn_overflow("tangent_kernel", "the kernel", theta, lambda: tuple(model))
+    return theta
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -349,9 +379,10 @@ class LazyResult:
     converged: Tensor
 
     def __repr__(self) -> str:
+        most = int(self.steps.max()) if self.steps.numel() else 0
         return (
             f"LazyResult(runs={self.model.runs}, n={self.model.n}, "
-            f"converged={int(self.converged.sum())}, max_steps_taken={int(self.steps.max())})"
+            f"converged={int(self.converged.sum())}, max_steps_taken={most})"
         )
 
     @property
@@ -462,13 +493,8 @@ def train_lazy(
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     T = _checks.as_int("T", T, minimum=k)
     device = model.F.device
-    target = _target(teacher, T, device)
     R, n = model.runs, model.n
-    if target.ndim == 2 and target.shape[0] not in (1, R):
-        raise ValueError(
-            f"teacher must give one impulse response or one per run ({R}), "
-            f"got shape {tuple(target.shape)}"
-        )
+    target = _target(teacher, T, device, R)
     head = target[..., :k]
     s = 1.0 / math.sqrt(n)
     lags = torch.arange(k - 1, device=device)
@@ -488,6 +514,11 @@ def train_lazy(
         bad = ~torch.isfinite(loss)
         if bool(bad.any()):
             runs = torch.nonzero(bad).flatten().tolist()
+            if step == 0:
+                raise DivergenceError(
+                    f"train_lazy: the loss of the initial model is non-finite in runs {runs} "
+                    f"(its taps overflow: the parameters are too large for k = {k})"
+                )
             raise DivergenceError(
                 f"lazy training diverged at step {step}: non-finite loss in runs {runs}; "
                 f"try a smaller lr (got {lr})"

@@ -183,7 +183,10 @@ def _unchecked(A: Tensor, B: Tensor, C: Tensor, structure: str) -> LinearRNN:
 
 
 def _as_list(x: object) -> list:
-    """A scalar becomes [x]; a sequence, array or tensor becomes a list of its entries."""
+    """A scalar (0-d tensors and arrays included) becomes [x]; a sequence, array or tensor
+    becomes a list of its entries (0-d tensors or NumPy scalars, checked by the caller)."""
+    if getattr(x, "ndim", None) == 0:
+        return [x]
     if hasattr(x, "__len__") and not isinstance(x, str):
         return list(x.reshape(-1)) if hasattr(x, "reshape") else list(x)
     return [x]
@@ -226,7 +229,8 @@ def init_gaussian(
     sigma : float or sequence of float, length R
         Initialisation scale of each run, ``>= 0``.
     seed : int or sequence of int, length R
-        Seed of each run's base draw. Scalars broadcast against a sequence of the other.
+        Seed of each run's base draw, in ``[0, 2**64)``. Scalars broadcast against a sequence
+        of the other.
     structure : {"full", "diagonal", "symmetric"}
     device : str or torch.device, optional
         Where the parameters live (default: the CPU). The draws are always made on the CPU and
@@ -240,8 +244,9 @@ def init_gaussian(
     Raises
     ------
     TypeError, ValueError
-        For a non-integer or non-positive ``d``, a negative or non-finite scale, sequences
-        of different lengths, or a ``device`` that is not a device of this machine.
+        For a non-integer or non-positive ``d``, a negative or non-finite scale (float32 values
+        are refused), a seed outside ``[0, 2**64)``, sequences of different lengths, or a
+        ``device`` that is not a device of this machine.
 
     References
     ----------
@@ -258,8 +263,8 @@ def init_gaussian(
     d = _checks.as_int("d", d, minimum=1)
     structure = _checks.as_choice("structure", structure, STRUCTURES)
     device = _checks.as_device("device", device)
-    sigmas = [_checks.as_float("sigma", _item(s), nonnegative=True) for s in _as_list(sigma)]
-    seeds = [_checks.as_int("seed", _item(s)) for s in _as_list(seed)]
+    sigmas = [_checks.as_float("sigma", s, nonnegative=True) for s in _as_list(sigma)]
+    seeds = [_checks.as_seed("seed", s) for s in _as_list(seed)]
     if not sigmas or not seeds:
         raise ValueError("sigma and seed must not be empty")
     if len(sigmas) > 1 and len(seeds) > 1 and len(sigmas) != len(seeds):
@@ -356,18 +361,26 @@ def concat_runs(models: Sequence[LinearRNN]) -> LinearRNN:
     Raises
     ------
     TypeError, ValueError
-        For an empty sequence, a non-model, mismatched structures or dimensions, or models on
+        For anything but a list or tuple of models (``None``, a single model), an empty
+        sequence, a non-model entry, mismatched structures or dimensions, or models on
         different devices.
 
     References
     ----------
     Introduced in chapter 3, section "The dimension threshold".
     """
+    if isinstance(models, LinearRNN) or not isinstance(models, Sequence) or isinstance(models, str):
+        raise TypeError(
+            f"models must be a list or tuple of LinearRNN (e.g. [m1, m2]), got "
+            f"{type(models).__name__}"
+        )
     models = list(models)
     if not models:
         raise ValueError("models must hold at least one LinearRNN, got an empty sequence")
     for i, m in enumerate(models):
-        _checks.same_device(f"models[{i}]", _check_model(m).B, models[0].B.device, "models[0]")
+        if not isinstance(m, LinearRNN):
+            raise TypeError(f"models[{i}] must be a LinearRNN, got {type(m).__name__}")
+        _checks.same_device(f"models[{i}]", m.B, models[0].B.device, "models[0]")
     kinds = sorted({(m.structure, m.d) for m in models})
     if len(kinds) > 1:
         raise ValueError(
@@ -415,6 +428,14 @@ def impulse_response(model: LinearRNN, n: int) -> Tensor:
     TypeError, ValueError
         If ``model`` is not a :class:`LinearRNN` or ``n`` is not a positive integer.
 
+    Warns
+    -----
+    RuntimeWarning
+        If a tap overflows into NaN (inf - inf or 0 * inf) although the run's parameters are
+        finite (e.g. a full ``A`` of spectral radius 1e3 over 200 lags); a tap beyond the
+        float64 range is returned as ±inf, its honest value. Every public function of this
+        module warns the same way when its result overflows into NaN.
+
     Notes
     -----
     Cost O(R n d^2) for full and symmetric models (``n`` matrix-vector products), O(R n d)
@@ -433,6 +454,13 @@ def impulse_response(model: LinearRNN, n: int) -> Tensor:
     """
     model = _check_model(model)
     n = _checks.as_int("n", n, minimum=1)
+    g = _taps(model, n)
+    _checks.warn_overflow("impulse_response", "the taps g_j = C A^j B", g, lambda: tuple(model))
+    return g
+
+
+def _taps(model: LinearRNN, n: int) -> Tensor:
+    """Unchecked :func:`impulse_response` (no overflow warning: the callers check their result)."""
     A, B, C = model
     if model.structure == "diagonal":
         return torch.einsum("rd,rdn->rn", B * C, _powers(A, n))
@@ -440,14 +468,12 @@ def impulse_response(model: LinearRNN, n: int) -> Tensor:
 
 
 def _check_inputs(x: object, model: LinearRNN) -> Tensor:
-    runs = model.runs
-    x = _checks.as_tensor("x", x, ndim=(2, 3), device=model.B.device, other="the model")
-    if x.ndim == 3 and x.shape[0] != runs:
+    x = _checks.as_sequences("x", x, device=model.B.device)
+    if x.ndim == 3 and x.shape[0] != model.runs:
         raise ValueError(
-            f"x of shape (R, N, T) must have R = {runs} (the model's runs), got {tuple(x.shape)}"
+            f"x of shape (R, N, T) must have R = {model.runs} (the model's runs), got "
+            f"{tuple(x.shape)}"
         )
-    if x.shape[-1] < 1:
-        raise ValueError(f"x must hold sequences of length T >= 1, got shape {tuple(x.shape)}")
     return x
 
 
@@ -469,7 +495,8 @@ def forward(model: LinearRNN, x: Tensor) -> Tensor:
     Raises
     ------
     TypeError, ValueError
-        For a non-float64 ``x``, a wrong number of dimensions, or a run axis that does not match.
+        For a non-float64 ``x``, a wrong number of dimensions, no sequence (``N = 0``) or empty
+        ones (``T = 0``), or a run axis that does not match.
 
     Notes
     -----
@@ -482,6 +509,13 @@ def forward(model: LinearRNN, x: Tensor) -> Tensor:
     """
     model = _check_model(model)
     x = _check_inputs(x, model)
+    out = _run(model, x)
+    _checks.warn_overflow("forward", "the outputs", out, lambda: tuple(model))
+    return out
+
+
+def _run(model: LinearRNN, x: Tensor) -> Tensor:
+    """Unchecked :func:`forward`."""
     A, B, C = model
     R, d = B.shape
     N, T = x.shape[-2:]
@@ -513,14 +547,15 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
     Raises
     ------
     TypeError, ValueError
-        For non-float64 inputs, wrong dimensions, or a kernel shorter than the sequences.
+        For non-float64 inputs, wrong dimensions, no or empty sequences, or a kernel shorter
+        than the sequences.
 
     References
     ----------
     Introduced in chapter 1, section "Unrolling: a linear RNN is a convolution".
     """
     g = _checks.as_tensor("g", g, ndim=(1, 2))
-    x = _checks.as_tensor("x", x, ndim=(2, 3), device=g.device, other="g")
+    x = _checks.as_sequences("x", x, device=g.device, other="g")
     T = x.shape[-1]
     if g.shape[-1] < T:
         raise ValueError(
@@ -531,6 +566,14 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
             f"g of shape (R, n) and x of shape (R, N, T) need the same R, got "
             f"{tuple(g.shape)} and {tuple(x.shape)}"
         )
+    y = _convolve(g, x)
+    _checks.warn_overflow("convolve", "the outputs", y if y.ndim == 3 else y[None])
+    return y
+
+
+def _convolve(g: Tensor, x: Tensor) -> Tensor:
+    """Unchecked :func:`convolve`."""
+    T = x.shape[-1]
     gj = g.unsqueeze(-2) if g.ndim == 2 else g  # (R, 1, n) broadcasts against (R?, N, T)
     y = x.new_zeros(torch.broadcast_shapes(gj[..., :1].shape, x.shape))
     for j in range(T):
@@ -543,21 +586,31 @@ def convolve(g: Tensor, x: Tensor) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-def _target(teacher: object, n: int, device: torch.device | None = None) -> Tensor:
+def _target(
+    teacher: object, n: int, device: torch.device | None = None, runs: int | None = None
+) -> Tensor:
     """The teacher's first n taps, shape (n,) or (R, n), on ``device`` (the model's).
 
     A teacher object is evaluated where it lives and its taps are copied to ``device`` (exact);
-    a tensor must already be there, and numbers or lists are converted there.
+    a tensor must already be there, and numbers or lists are converted there. With ``runs``,
+    a 2-d target must have one row or one row per run (:func:`rnnbias._checks.teacher_rows`).
     """
     if hasattr(teacher, "impulse_response") and not isinstance(teacher, Tensor):
         g = teacher.impulse_response(n)
-        return g.to(device) if device is not None and isinstance(g, Tensor) else g
-    g = _checks.as_tensor("teacher", teacher, ndim=(1, 2), device=device, other="the model")
+        if not isinstance(g, Tensor) or g.dtype != torch.float64 or g.ndim not in (1, 2):
+            raise TypeError(
+                f"teacher.impulse_response({n}) must return a float64 tensor of shape ({n},) "
+                f"or (R, {n}), got {_checks._describe(g)}"
+            )
+        g = g.to(device) if device is not None else g
+    else:
+        g = _checks.as_tensor("teacher", teacher, ndim=(1, 2), device=device, other="the model")
     if g.shape[-1] < n:
         raise ValueError(
             f"teacher impulse response must have at least {n} taps here, got {g.shape[-1]}"
         )
-    return g[..., :n]
+    g = g[..., :n]
+    return g if runs is None else _checks.teacher_rows("teacher", g, runs)
 
 
 def _loss_weights(k: int, outputs: str, device: torch.device | None = None) -> Tensor:
@@ -599,16 +652,27 @@ def population_loss(model: LinearRNN, teacher: object, k: int, *, outputs: str =
     Raises
     ------
     TypeError, ValueError
-        For a wrong model, teacher or ``k``, or an unknown ``outputs``.
+        For a wrong model, teacher or ``k``, or an unknown ``outputs``; for a 2-d teacher
+        whose rows are neither 1 nor ``R`` (it is never broadcast to more runs).
+
+    Warns
+    -----
+    RuntimeWarning
+        If the loss overflows into NaN although the parameters are finite (see
+        :func:`impulse_response`).
 
     References
     ----------
     Introduced in chapter 1, section "The population loss sees only the first k taps".
     """
+    model = _check_model(model)
     k = _checks.as_int("k", k, minimum=1)
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
-    g = impulse_response(model, k)
-    return (_loss_weights(k, outputs, g.device) * (g - _target(teacher, k, g.device)) ** 2).sum(-1)
+    target = _target(teacher, k, model.B.device, model.runs)
+    g = _taps(model, k)
+    loss = (_loss_weights(k, outputs, g.device) * (g - target) ** 2).sum(-1)
+    _checks.warn_overflow("population_loss", "the loss", loss, lambda: tuple(model))
+    return loss
 
 
 def empirical_loss(
@@ -635,31 +699,40 @@ def empirical_loss(
     teacher : Teacher or torch.Tensor
         As in :func:`population_loss`.
     x : torch.Tensor, shape (N, T) or (R, N, T), float64
-        The input sequences (one set shared by all runs, or one per run).
+        The input sequences (one set shared by all runs, or one per run); ``N, T >= 1``.
     outputs : {"final", "all"}
 
     Returns
     -------
     torch.Tensor, shape (R,)
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`forward` and :func:`population_loss`.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the loss overflows into NaN although the parameters and inputs are finite.
+
     References
     ----------
     Introduced in chapter 2, section "Finite data".
     """
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
-    y_hat = forward(model, x)  # (R, N, T); validates the model and x
+    model = _check_model(model)
+    x = _check_inputs(x, model)
+    y_hat = _run(model, x)  # (R, N, T)
     T = y_hat.shape[-1]
-    target = _target(teacher, T, y_hat.device)
-    if target.ndim == 2 and target.shape[0] not in (1, y_hat.shape[0]):
-        raise ValueError(
-            f"teacher must give one impulse response or one per run ({y_hat.shape[0]}), "
-            f"got shape {tuple(target.shape)}"
-        )
+    target = _target(teacher, T, y_hat.device, model.runs)
     if target.ndim == 2:
         target = target.expand(y_hat.shape[0], T)
-    y = convolve(target, x)  # (N, T) or (R, N, T)
+    y = _convolve(target, x)  # (N, T) or (R, N, T)
     sq = (y_hat - y) ** 2
-    return sq[..., -1].mean(-1) if outputs == "final" else sq.mean((-1, -2))
+    loss = sq[..., -1].mean(-1) if outputs == "final" else sq.mean((-1, -2))
+    _checks.warn_overflow("empirical_loss", "the loss", loss, lambda: tuple(model))
+    return loss
 
 
 class Gradient(NamedTuple):
@@ -703,6 +776,16 @@ def population_loss_grad(
     grad : Gradient
         ``grad.A``, ``grad.B``, ``grad.C`` with the shapes of ``model.A``, ``model.B``, ``model.C``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`population_loss`.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the loss or the gradient overflows into NaN although the parameters are finite.
+
     Notes
     -----
     Cost O(R (k^2 d + k d^2)) for full models and O(R k d) for diagonal ones; no autograd.
@@ -716,9 +799,15 @@ def population_loss_grad(
     outputs = _checks.as_choice("outputs", outputs, LOSSES)
     device = model.B.device
     step = _loss_and_grad(
-        model.structure, k, _target(teacher, k, device), _loss_weights(k, outputs, device)
+        model.structure,
+        k,
+        _target(teacher, k, device, model.runs),
+        _loss_weights(k, outputs, device),
     )
     loss, grads = step(*model)
+    _checks.warn_overflow(
+        "population_loss_grad", "the loss or its gradient", (loss, *grads), lambda: tuple(model)
+    )
     return loss, Gradient(*grads)
 
 
@@ -785,8 +874,12 @@ def _krylov_columns(A: Tensor, v: Tensor, n: int) -> Tensor:
 
 
 def _lengths(name: str, T: int | Sequence[int], minimum: int) -> tuple[list[int], bool]:
-    if hasattr(T, "__len__") and not isinstance(T, str):
-        values = [_checks.as_int(name, _item(t), minimum=minimum) for t in _as_list(T)]
+    if getattr(T, "ndim", 1) > 1:
+        raise ValueError(
+            f"{name} must be an integer or a 1-d sequence of them, got shape {tuple(T.shape)}"
+        )
+    if hasattr(T, "__len__") and not isinstance(T, str) and getattr(T, "ndim", 1) != 0:
+        values = [_checks.as_int(name, t, minimum=minimum) for t in _as_list(T)]
         if not values:
             raise ValueError(f"{name} must not be empty")
         return values, True
@@ -820,7 +913,12 @@ def extrapolation_error(
     ------
     TypeError, ValueError
         For ``k < 1``, any ``T < k``, per-run lengths not matching the runs, or a wrong model
-        or teacher.
+        or teacher (as in :func:`population_loss`).
+
+    Warns
+    -----
+    RuntimeWarning
+        If the error overflows into NaN although the parameters are finite.
 
     Notes
     -----
@@ -839,13 +937,15 @@ def extrapolation_error(
         )
     Ts, many = _lengths("T", T, minimum=max(ks))
     n = max(Ts)
-    g = impulse_response(model, n)
-    sq = (g - _target(teacher, n, g.device)) ** 2
+    target = _target(teacher, n, model.B.device, model.runs)
+    g = _taps(model, n)
+    sq = (g - target) ** 2
     if per_run:  # lags below each run's own k do not count
         sq = sq * (torch.arange(n, device=g.device) >= torch.tensor(ks, device=g.device)[:, None])
     k0 = min(ks)
     tail = torch.cat([sq.new_zeros(sq.shape[0], 1), sq[:, k0:].cumsum(-1)], dim=1)
     out = tail[:, [t - k0 for t in Ts]]
+    _checks.warn_overflow("extrapolation_error", "the error", out, lambda: tuple(model))
     return out if many else out[:, 0]
 
 
@@ -873,19 +973,28 @@ def sup_error(model: LinearRNN, teacher: object, T: int, *, k: int = 0) -> Tenso
     Raises
     ------
     TypeError, ValueError
-        For a non-integer ``T`` or ``k``, ``T < 1``, or ``k`` outside ``[0, T)``.
+        For a non-integer ``T`` or ``k``, ``T < 1``, ``k`` outside ``[0, T)``, or a wrong
+        model or teacher (as in :func:`population_loss`).
+
+    Warns
+    -----
+    RuntimeWarning
+        If the error overflows into NaN although the parameters are finite.
 
     References
     ----------
     Introduced in chapter 2, "What training fixes, and what it leaves free"; the metric of
     chapters 6 and 7.
     """
+    model = _check_model(model)
     T = _checks.as_int("T", T, minimum=1)
     k = _checks.as_int("k", k, minimum=0)
     if k >= T:
         raise ValueError(f"k must be below T = {T} (the window k <= j < T is empty), got {k}")
-    g = impulse_response(model, T)
-    return (g - _target(teacher, T, g.device))[:, k:].abs().amax(-1)
+    target = _target(teacher, T, model.B.device, model.runs)
+    out = (_taps(model, T) - target)[:, k:].abs().amax(-1)
+    _checks.warn_overflow("sup_error", "the error", out, lambda: tuple(model))
+    return out
 
 
 def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
@@ -905,7 +1014,8 @@ def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
     Raises
     ------
     TypeError, ValueError
-        For a wrong shape or dtype, or a singular ``S``.
+        For a wrong shape or dtype, or a singular ``S`` (also one so ill-conditioned that the
+        transformed parameters overflow).
 
     References
     ----------
@@ -922,19 +1032,37 @@ def similarity_transform(model: LinearRNN, S: Tensor) -> LinearRNN:
         C_new = torch.linalg.solve(S, model.C.unsqueeze(1), left=False).squeeze(1)  # C S^{-1}
     except RuntimeError as e:  # torch raises LinAlgError (a RuntimeError) for singular S
         raise ValueError("S must be invertible, got a singular matrix") from e
-    return LinearRNN(A_new, _matvec(S, model.B), C_new, "full")
+    B_new = _matvec(S, model.B)
+    finite = [bool(torch.isfinite(p).all()) for p in (A_new, B_new, C_new)]
+    if _checks.has_values(B_new) and not all(finite):
+        raise ValueError(
+            "S must be invertible and well conditioned: S A S^-1, S B or C S^-1 overflowed to "
+            "inf/NaN (S is numerically singular, or its entries are too large)"
+        )
+    return LinearRNN(A_new, B_new, C_new, "full")
 
 
 def spectral_radius(model: LinearRNN) -> Tensor:
     r"""Spectral radius :math:`\rho(A) = \max_i |\lambda_i(A)|` of every run, shape (R,).
+
+    Runs with non-finite entries (the NaN runs of a training result whose runs diverged) get
+    NaN; the eigenvalue routine is not called on them.
 
     References
     ----------
     Introduced in chapter 1, section "Eigenvalues shape the impulse response".
     """
     model = _check_model(model)
+    A = model.A
     if model.structure == "diagonal":
-        return model.A.abs().amax(-1)
-    if model.structure == "symmetric":
-        return torch.linalg.eigvalsh(model.A).abs().amax(-1)
-    return torch.linalg.eigvals(model.A).abs().amax(-1)
+        return A.abs().amax(-1)
+    eig = torch.linalg.eigvalsh if model.structure == "symmetric" else torch.linalg.eigvals
+    if not _checks.has_values(A) or bool(torch.isfinite(A).all()):
+        return eig(A).abs().amax(-1)
+    # runs with non-finite entries (diverged runs) get NaN, without calling LAPACK on them:
+    # it would fail (or print an error) on such matrices
+    ok = torch.isfinite(A).flatten(1).all(-1)
+    rho = torch.full((model.runs,), float("nan"), dtype=A.dtype, device=A.device)
+    if bool(ok.any()):
+        rho[ok] = eig(A[ok]).abs().amax(-1)
+    return rho

@@ -16,23 +16,33 @@ Introduced in chapter 6, "Impulse responses as moments". Public names: :func:`me
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import torch
 from torch import Tensor
 
 from . import _checks
-from .linear import LinearRNN, _check_model, _powers, _target
+from .linear import LinearRNN, _check_model, _powers, _target, _unchecked
 
 __all__ = ["hankel", "measure", "moments", "prony", "vandermonde_student"]
 
 _IMAG_TOL = 1e-8  # a root is real when |imag| <= _IMAG_TOL * max(1, |root|)
 _COND_MAX = 1e12  # a Hankel matrix with a larger condition number counts as singular
 _MIN_GAP = 1e-12  # atoms closer than this count as repeated
+_PRONY_RTOL = 1e-8  # prony's default tolerance when 2n moments determine the measure
 
 
 def _runs(name: str, x: object, device: torch.device | None = None, other: str = "") -> Tensor:
-    """A float64 tensor with a leading run axis (a 1-d input becomes one run), on ``device``."""
+    """A float64 tensor with a leading run axis (a 1-d input becomes one run), on ``device``;
+    at least one run of at least one entry."""
     t = _checks.as_tensor(name, x, ndim=(1, 2), device=device, other=other)
-    return t.unsqueeze(0) if t.ndim == 1 else t
+    t = t.unsqueeze(0) if t.ndim == 1 else t
+    if t.shape[0] == 0 or t.shape[1] == 0:
+        raise ValueError(
+            f"{name} must hold at least one run of at least one entry, got shape {tuple(t.shape)}"
+        )
+    return t
 
 
 def _common_runs(a: Tensor, b: Tensor) -> int:
@@ -67,6 +77,12 @@ def measure(model: LinearRNN, *, tol: float = 1e-10) -> tuple[Tensor, Tensor]:
     TypeError, ValueError
         For a non-model, a negative ``tol``, or a non-symmetric ``A``.
 
+    Warns
+    -----
+    RuntimeWarning
+        If a weight overflows into NaN although the parameters are finite. Runs with non-finite
+        parameters (diverged runs) get NaN atoms and weights, without a warning.
+
     References
     ----------
     Introduced in chapter 6, "Impulse responses as moments".
@@ -76,6 +92,16 @@ def measure(model: LinearRNN, *, tol: float = 1e-10) -> tuple[Tensor, Tensor]:
     A, B, C = model
     if model.structure == "diagonal":
         atoms, weights = A, B * C
+    elif _checks.has_values(A) and not bool(torch.isfinite(A).all()):
+        # runs with non-finite entries (diverged runs) get NaN atoms and weights; the others
+        # are computed alone, so that the eigenvalue routine never sees a NaN
+        ok = torch.isfinite(A).flatten(1).all(-1)
+        atoms = torch.full_like(B, float("nan"))
+        weights = torch.full_like(B, float("nan"))
+        if bool(ok.any()):
+            part = _unchecked(A[ok], B[ok], C[ok], model.structure)
+            atoms[ok], weights[ok] = measure(part, tol=tol)
+        return atoms, weights
     else:
         asym = (A - A.mT).abs().amax((-2, -1))
         bound = tol * A.abs().amax((-2, -1)).clamp(min=1.0)
@@ -90,7 +116,9 @@ def measure(model: LinearRNN, *, tol: float = 1e-10) -> tuple[Tensor, Tensor]:
         atoms, Q = torch.linalg.eigh(0.5 * (A + A.mT))
         weights = torch.einsum("rk,rki->ri", B, Q) * torch.einsum("rk,rki->ri", C, Q)
     order = torch.argsort(atoms, dim=-1, stable=True)
-    return atoms.gather(-1, order), weights.gather(-1, order)
+    atoms, weights = atoms.gather(-1, order), weights.gather(-1, order)
+    _checks.warn_overflow("measure", "the atoms or weights", (atoms, weights), lambda: tuple(model))
+    return atoms, weights
 
 
 def hankel(g: object, n: int) -> Tensor:
@@ -147,6 +175,18 @@ def moments(atoms: object, weights: object, n: int) -> Tensor:
     -------
     torch.Tensor, shape (R, n), always with a run axis (``R = 1`` for 1-d inputs)
 
+    Raises
+    ------
+    TypeError, ValueError
+        For non-float64 or non-finite entries, no run or no atom, shapes that do not match,
+        or ``n < 1``.
+
+    Warns
+    -----
+    RuntimeWarning
+        If a moment overflows into NaN (atoms of modulus above 1 with weights of both
+        signs, over many moments).
+
     References
     ----------
     Introduced in chapter 6, "Impulse responses as moments".
@@ -165,10 +205,12 @@ def moments(atoms: object, weights: object, n: int) -> Tensor:
             f"weights must have the shape of atoms {tuple(a.shape)} (or one run), "
             f"got {tuple(w.shape)}"
         )
-    return torch.einsum("rd,rdn->rn", w.expand(R, -1), _powers(a.expand(R, -1), n))
+    m = torch.einsum("rd,rdn->rn", w.expand(R, -1), _powers(a.expand(R, -1), n))
+    _checks.warn_overflow("moments", "the moments", m)
+    return m
 
 
-def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
+def prony(m: object, n: int, *, rtol: float | None = None) -> tuple[Tensor, Tensor]:
     r"""Recover a real :math:`n`-atom measure from its moments (Prony's method).
 
     The monic polynomial :math:`p(x) = x^n + c_{n-1}x^{n-1} + \dots + c_0` with roots at the
@@ -183,6 +225,15 @@ def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
         Moments :math:`m_0, \dots, m_{L-1}`, ``L >= 2n``.
     n : int
         Number of atoms, ``n >= 1``.
+    rtol : float, optional
+        Tolerance on the relative residual
+        :math:`\max_j |\sum_i w_i a_i^{\,j} - m_j| / \max_j |m_j|` of the fitted measure: a
+        run above it raises a ``RuntimeWarning``. By default (None) it is 1e-8 when exactly
+        ``L = 2n`` moments are given, where the fit reproduces them up to round-off unless it
+        is ill-conditioned (close atoms, very unequal weights), and no check is made for
+        ``L > 2n``, where the weights are a least-squares fit and a misfit is a property of
+        the data (more atoms, noise): pass ``rtol`` to be warned about it too, ``math.inf``
+        for no check at all.
 
     Returns
     -------
@@ -194,7 +245,12 @@ def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
     TypeError, ValueError
         Fewer than ``2n`` moments; a singular :math:`H_{n-1}(m)` (condition number above
         1e12: the measure has fewer than ``n`` atoms); complex roots (the moments are not
-        those of a real ``n``-atom measure).
+        those of a real ``n``-atom measure); a negative ``rtol``.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the fitted measure misses the moments by more than ``rtol`` (see above).
 
     Notes
     -----
@@ -216,6 +272,8 @@ def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
     """
     m = _runs("m", m)
     n = _checks.as_int("n", n, minimum=1)
+    if rtol is not None and rtol != math.inf:
+        rtol = _checks.as_float("rtol", rtol, nonnegative=True)
     R, L = m.shape
     if L < 2 * n:
         raise ValueError(f"m must have at least 2n = {2 * n} moments for n = {n} atoms, got {L}")
@@ -245,7 +303,27 @@ def prony(m: object, n: int) -> tuple[Tensor, Tensor]:
     atoms = torch.sort(roots.real, dim=-1).values
     V = _powers(atoms, L).mT  # (R, L, n): V[j, i] = a_i^j
     weights = torch.linalg.lstsq(V, m.unsqueeze(-1)).solution.squeeze(-1)
+    rtol = (_PRONY_RTOL if L == 2 * n else None) if rtol is None else rtol
+    if rtol is not None and rtol != math.inf:
+        _check_residual(m, (V @ weights.unsqueeze(-1)).squeeze(-1), n, rtol)
     return atoms, weights
+
+
+def _check_residual(m: Tensor, fitted: Tensor, n: int, rtol: float) -> None:
+    """Warn if the fitted measure's moments miss ``m`` by more than ``rtol`` (relative)."""
+    residual = (fitted - m).abs().amax(-1) / m.abs().amax(-1)
+    bad = ~(residual <= rtol)
+    if bool(bad.any()):
+        r = int(torch.nonzero(bad)[0])
+        warnings.warn(
+            f"prony: the fitted {n}-atom measure does not reproduce the moments: relative "
+            f"residual {float(residual[r]):.3g} in run {r} (of {len(m)} runs; tolerance rtol = "
+            f"{rtol:g}), so m is not the moment sequence of a real {n}-atom measure (noise, "
+            f"more atoms, or an ill-conditioned fit); the atoms and weights are a "
+            f"least-squares fit. Pass rtol=math.inf to accept any residual",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def vandermonde_student(
@@ -286,7 +364,8 @@ def vandermonde_student(
     ------
     TypeError, ValueError
         For ``k < 1``, ``m`` not in ``{k, k+1}``, non-zero ``extra`` with ``m == k``, a
-        non-finite ``extra``, repeated atoms, or run counts that do not match.
+        non-finite ``extra``, repeated atoms, atoms so large that the system overflows, or
+        run counts that do not match.
 
     Examples
     --------
@@ -325,6 +404,12 @@ def vandermonde_student(
     if m == k + 1:
         rhs[:, k] += extra
     w = torch.linalg.solve(_powers(a, m).mT, rhs)
+    if _checks.has_values(w) and not bool(torch.isfinite(w).all()):
+        raise ValueError(
+            "atoms must keep the Vandermonde system solvable in float64: its powers or the "
+            f"weights overflow to inf/NaN (atoms up to {float(a.abs().max()):.3g} over "
+            f"{m} moments)"
+        )
     if balanced_signs:
         B, C = w.abs().sqrt(), w.sign() * w.abs().sqrt()
     else:

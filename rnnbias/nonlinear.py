@@ -22,9 +22,16 @@ are summed and each run receives its own gradient), float64, and initial entries
 device of the model's parameters (the inputs and targets must be there too); the ``init_*``
 functions and :func:`tanh_teacher` take ``device=``.
 
+Inputs ``x`` hold at least one sequence of at least one step (``N, T >= 1``). The trainers
+report divergence per run, as :func:`rnnbias.train.train_gd` does: a run whose loss becomes
+non-finite stops there, its parameters and loss are reported as NaN, the others train on, and
+a ``RuntimeWarning`` says how many runs diverged (or, with ``divergence="raise"``, a
+:class:`~rnnbias.train.DivergenceError` is raised at the step it happens).
+
 Introduced in chapter 8, "Non-linear RNNs". Public names: :class:`TanhRNN`, :func:`init_tanh`,
 :func:`tanh_teacher`, :func:`tanh_forward`, :func:`train_tanh`, :class:`TanhTrainResult`,
-:class:`GRUStudent`, :func:`init_gru`, :func:`train_gru`, :func:`memory_profile`.
+:class:`GRUStudent`, :func:`init_gru`, :func:`train_gru`, :class:`GRUTrainResult`,
+:func:`memory_profile`.
 """
 
 from __future__ import annotations
@@ -38,9 +45,11 @@ import torch
 from torch import Tensor
 
 from . import _checks
+from .train import DivergenceError, _report_divergence
 
 __all__ = [
     "GRUStudent",
+    "GRUTrainResult",
     "TanhRNN",
     "TanhTrainResult",
     "init_gru",
@@ -57,6 +66,8 @@ __all__ = [
 class TanhRNN:
     """Parameters of ``R`` tanh RNNs: ``A`` (R, d, d), ``B`` and ``C`` (R, d), float64.
 
+    Numbers, lists and float64 arrays are converted; ``R, d >= 1`` and finite entries.
+
     References
     ----------
     Introduced in chapter 8.
@@ -71,10 +82,10 @@ class TanhRNN:
         A = _checks.as_tensor("A", self.A, ndim=3, device=B.device, other="B")
         C = _checks.as_tensor("C", self.C, ndim=2, device=B.device, other="B")
         R, d = B.shape
-        if A.shape != (R, d, d) or C.shape != (R, d):
+        if A.shape != (R, d, d) or C.shape != (R, d) or R < 1 or d < 1:
             raise ValueError(
-                f"A, B, C must have shapes (R, d, d), (R, d), (R, d); got {tuple(A.shape)}, "
-                f"{tuple(B.shape)}, {tuple(C.shape)}"
+                f"A, B, C must have shapes (R, d, d), (R, d), (R, d) with R, d >= 1; got "
+                f"{tuple(A.shape)}, {tuple(B.shape)}, {tuple(C.shape)}"
             )
         for name, value in (("A", A), ("B", B), ("C", C)):  # lists and arrays, converted
             object.__setattr__(self, name, value)
@@ -89,6 +100,9 @@ class TanhRNN:
         """State dimension ``d``."""
         return self.B.shape[1]
 
+    def _params(self) -> tuple[Tensor, Tensor, Tensor]:
+        return self.A, self.B, self.C
+
     def select(self, runs: int | slice | Sequence[int]) -> TanhRNN:
         """Return the runs picked by ``runs``, keeping the run axis.
 
@@ -98,7 +112,15 @@ class TanhRNN:
         ``TypeError``/``ValueError`` naming ``runs``.
         """
         idx = _checks.run_index("runs", runs, self.A.shape[0], self.A.device)
-        return TanhRNN(self.A[idx], self.B[idx], self.C[idx])
+        return _unchecked(self.A[idx], self.B[idx], self.C[idx])
+
+
+def _unchecked(A: Tensor, B: Tensor, C: Tensor) -> TanhRNN:
+    """Build a model without validation (internal: shapes known good, NaN rows allowed)."""
+    model = object.__new__(TanhRNN)
+    for name, value in (("A", A), ("B", B), ("C", C)):
+        object.__setattr__(model, name, value)
+    return model
 
 
 def init_tanh(
@@ -146,10 +168,7 @@ def _check_model_and_inputs(model: object, x: object) -> Tensor:
     """Check the model type and the inputs' shape (N, T) or (R, N, T); return x as a tensor."""
     if not isinstance(model, TanhRNN):
         raise TypeError(f"model must be a TanhRNN, got {type(model).__name__}")
-    x = _checks.as_tensor("x", x, ndim=(2, 3), device=model.B.device, other="the model")
-    if x.ndim == 3 and x.shape[0] not in (1, model.runs):
-        raise ValueError(f"x must have 1 or {model.runs} runs on its first axis, got {x.shape[0]}")
-    return x
+    return _checks.as_sequences("x", x, runs=model.runs, device=model.B.device)
 
 
 def tanh_forward(model: TanhRNN, x: Tensor) -> Tensor:
@@ -158,18 +177,30 @@ def tanh_forward(model: TanhRNN, x: Tensor) -> Tensor:
     Parameters
     ----------
     model : TanhRNN
-    x : torch.Tensor, shape (N, T) shared by all runs, or (R, N, T)
+    x : torch.Tensor, shape (N, T) shared by all runs, or (R, N, T); ``N, T >= 1``
 
     Returns
     -------
     torch.Tensor, shape (R, N, T)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-model, a non-float64 ``x``, a wrong shape, or no or empty sequences.
+
+    Warns
+    -----
+    RuntimeWarning
+        If an output overflows into NaN (``C`` near the float64 limit).
 
     References
     ----------
     Introduced in chapter 8.
     """
     x = _check_model_and_inputs(model, x)
-    return _forward(model.A, model.B, model.C, x)
+    out = _forward(model.A, model.B, model.C, x)
+    _checks.warn_overflow("tanh_forward", "the outputs", out, model._params)
+    return out
 
 
 def _forward(A: Tensor, B: Tensor, C: Tensor, x: Tensor) -> Tensor:
@@ -185,6 +216,14 @@ def _forward(A: Tensor, B: Tensor, C: Tensor, x: Tensor) -> Tensor:
     return torch.stack(outputs, dim=-1)
 
 
+def _finite_range(loss: Tensor) -> str:
+    """'lo to hi' over the finite entries of ``loss``, or 'nan' when there are none."""
+    finite = loss[torch.isfinite(loss)]
+    if finite.numel() == 0:
+        return "nan"
+    return f"{float(finite.min()):.4g} to {float(finite.max()):.4g}"
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class TanhTrainResult:
     """What :func:`train_tanh` returns.
@@ -192,23 +231,53 @@ class TanhTrainResult:
     Attributes
     ----------
     model : TanhRNN
-        Final parameters.
+        Final parameters (NaN for diverged runs).
     loss : torch.Tensor, shape (R,)
-        Final training MSE (final output, length ``k``).
+        Final training MSE (final output, length ``k``; NaN for diverged runs).
     history_steps : torch.Tensor, shape (n_records,)
     loss_history : torch.Tensor, shape (n_records, R)
+        NaN for a diverged run from the step it diverged.
+    diverged : torch.Tensor, shape (R,), bool
+        Runs whose loss became non-finite (all False when not given).
     """
 
     model: TanhRNN
     loss: Tensor
     history_steps: Tensor
     loss_history: Tensor
+    diverged: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.diverged is None:
+            mask = torch.zeros(self.model.runs, dtype=torch.bool, device=self.model.B.device)
+            object.__setattr__(self, "diverged", mask)
 
     def __str__(self) -> str:
-        return (
-            f"{self.model.runs} tanh runs: {int(self.history_steps[-1])} steps, "
-            f"final training MSE {float(self.loss.min()):.4g} to {float(self.loss.max()):.4g}"
+        steps = int(self.history_steps[-1]) if len(self.history_steps) else 0
+        text = (
+            f"{self.model.runs} tanh runs: {steps} steps, "
+            f"final training MSE {_finite_range(self.loss)}"
         )
+        n_div = int(self.diverged.sum())
+        return text + (f" ({n_div} diverged)" if n_div else "")
+
+    def __repr__(self) -> str:
+        return (
+            f"TanhTrainResult(runs={self.model.runs}, records={len(self.history_steps)}, "
+            f"diverged={int(self.diverged.sum())})"
+        )
+
+
+def _check_targets(y: object, x: Tensor, runs: int) -> Tensor:
+    """Targets of shape (N,) or (R, N) (one per run, or 1 row) for inputs x of N sequences."""
+    y = _checks.as_tensor("y", y, ndim=(1, 2), device=x.device, other="the model")
+    N = x.shape[-2]
+    if y.shape[-1] != N or (y.ndim == 2 and y.shape[0] not in (1, runs)):
+        raise ValueError(
+            f"y must have one target per sequence, shape ({N},) or ({runs}, {N}), got shape "
+            f"{tuple(y.shape)}"
+        )
+    return y
 
 
 def train_tanh(
@@ -219,6 +288,7 @@ def train_tanh(
     lr: float = 0.05,
     steps: int = 2000,
     record_every: int = 100,
+    divergence: str = "warn",
 ) -> TanhTrainResult:
     r"""Full-batch gradient descent on the final-output MSE :math:`\frac1N\sum_n(\hat y_k - y)^2`.
 
@@ -227,59 +297,95 @@ def train_tanh(
     model : TanhRNN
         Initial parameters of ``R`` runs.
     x : torch.Tensor, shape (N, k) or (R, N, k)
-        Training inputs.
+        Training inputs, ``N, k >= 1``.
     y : torch.Tensor, shape (N,) or (R, N)
         Targets for the final output.
     lr, steps, record_every
         Step size (> 0), number of steps (>= 0), and how often the loss is recorded (>= 1).
+    divergence : {"warn", "raise"}
+        When a run's loss becomes non-finite: that run stops, its parameters and loss are
+        reported as NaN and the other runs train on, with one ``RuntimeWarning`` at the end
+        (``"warn"``, as :func:`rnnbias.train.train_gd`); or a
+        :class:`~rnnbias.train.DivergenceError` is raised at that step (``"raise"``).
+
+    Returns
+    -------
+    TanhTrainResult
 
     Raises
     ------
     TypeError, ValueError
         For invalid arguments.
-    RuntimeError
-        If a run's loss becomes non-finite (with the step and the runs concerned).
+    DivergenceError
+        With ``divergence="raise"``, if a run's loss becomes non-finite (naming the run and
+        the step).
+
+    Warns
+    -----
+    RuntimeWarning
+        With ``divergence="warn"`` (default), once, naming how many runs diverged.
 
     Notes
     -----
-    Runs do not interact: the summed loss gives each run exactly its own gradient. Cost per
-    step O(R N k d^2) for the forward pass and about twice that for the backward pass.
+    Runs do not interact: the summed loss gives each run exactly its own gradient. A diverged
+    run is computed on from zero parameters (a fixed point with zero gradient), so nothing
+    non-finite reaches the other runs. Cost per step O(R N k d^2) for the forward pass and
+    about twice that for the backward pass.
 
     References
     ----------
     Introduced in chapter 8.
     """
     x = _check_model_and_inputs(model, x)
-    y = _checks.as_tensor("y", y, ndim=(1, 2), device=x.device, other="the model")
-    if y.shape[-1] != x.shape[-2]:
-        raise ValueError(f"y must have one target per sequence ({x.shape[-2]}), got {y.shape}")
+    y = _check_targets(y, x, model.runs)
     lr = _checks.as_float("lr", lr, positive=True)
     steps = _checks.as_int("steps", steps, minimum=0)
     record_every = _checks.as_int("record_every", record_every, minimum=1)
+    divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
+    R = model.runs
     params = [p.detach().clone().requires_grad_() for p in (model.A, model.B, model.C)]
+    diverged = torch.zeros(R, dtype=torch.bool, device=x.device)
+    nan = float("nan")
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
     for step in range(steps + 1):
         out = _forward(*params, x)[..., -1]  # (R, N), final outputs
         loss = ((out - y) ** 2).mean(-1)
+        new = None
         if not math.isfinite(float(loss.detach().sum())):
-            bad = torch.nonzero(~torch.isfinite(loss)).flatten().tolist()
-            raise RuntimeError(
-                f"training diverged at step {step}: non-finite loss in runs {bad}; "
-                f"try a smaller lr (got {lr})"
-            )
-        if step % record_every == 0 or step == steps:
+            new = ~torch.isfinite(loss.detach()) & ~diverged
+        if new is not None and bool(new.any()):
+            if divergence == "raise":
+                raise DivergenceError(
+                    f"run {int(torch.nonzero(new)[0])} (of {R}) diverged (non-finite loss) at "
+                    f"step {step}; training stopped there (divergence='raise'); try a smaller "
+                    f"lr (got {lr})"
+                )
+            diverged |= new
+            with torch.no_grad():  # computed on from zeros: a fixed point, never reported
+                for p in params:
+                    p[new] = 0.0
+            out = _forward(*params, x)[..., -1]
+            loss = ((out - y) ** 2).mean(-1)
+        last = step == steps or bool(diverged.all())
+        if step % record_every == 0 or last:
             rec_steps.append(step)
-            rec_loss.append(loss.detach().clone())
-        if step == steps:
+            shown = loss.detach().clone()
+            rec_loss.append(torch.where(diverged, nan, shown) if bool(diverged.any()) else shown)
+        if last:
             break
         grads = torch.autograd.grad(loss.sum(), params)
         with torch.no_grad():
             for p, g in zip(params, grads, strict=True):
                 p -= lr * g
-    final = TanhRNN(*(p.detach() for p in params))
+    final = [p.detach() for p in params]
+    if bool(diverged.any()):
+        final = [torch.where(diverged.view(-1, *[1] * (p.ndim - 1)), nan, p) for p in final]
     history_steps = torch.tensor(rec_steps, device=x.device)
-    return TanhTrainResult(final, rec_loss[-1], history_steps, torch.stack(rec_loss))
+    _report_divergence(diverged, divergence, hint=f"try a smaller lr (got {lr})")
+    return TanhTrainResult(
+        _unchecked(*final), rec_loss[-1], history_steps, torch.stack(rec_loss), diverged
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,6 +398,13 @@ class GRUStudent:
     :math:`(U_r; U_z; U_n)`, each ``hidden`` x ``hidden``; :meth:`recurrent_blocks` returns
     them as a (3, hidden, hidden) tensor.
 
+    Raises
+    ------
+    TypeError, ValueError
+        Unless ``gru`` is a one-layer, unidirectional ``torch.nn.GRU`` with input size 1 and
+        ``batch_first=True``, and ``readout`` a ``torch.nn.Linear(hidden, 1)``, both with
+        float64 parameters (float32 is refused, not cast), finite and on one device.
+
     References
     ----------
     Introduced in chapter 8, section "A gated student".
@@ -301,13 +414,35 @@ class GRUStudent:
     readout: torch.nn.Linear
 
     def __post_init__(self) -> None:
-        if not isinstance(self.gru, torch.nn.GRU) or not isinstance(self.readout, torch.nn.Linear):
+        gru, readout = self.gru, self.readout
+        if not isinstance(gru, torch.nn.GRU) or not isinstance(readout, torch.nn.Linear):
             raise TypeError(
                 f"gru and readout must be torch.nn.GRU and torch.nn.Linear, got "
-                f"{type(self.gru).__name__} and {type(self.readout).__name__}"
+                f"{type(gru).__name__} and {type(readout).__name__}"
             )
-        for p in self.readout.parameters():
-            _checks.same_device("readout", p, self.device, "the GRU")
+        layout = {"input_size": 1, "num_layers": 1, "bidirectional": False, "batch_first": True}
+        wrong = {k: getattr(gru, k) for k, v in layout.items() if getattr(gru, k) != v}
+        if wrong:
+            raise ValueError(
+                f"gru must be torch.nn.GRU(1, hidden, batch_first=True) with one layer, one "
+                f"direction and input size 1, got {wrong}"
+            )
+        if readout.in_features != gru.hidden_size or readout.out_features != 1:
+            raise ValueError(
+                f"readout must map the hidden state to one output, torch.nn.Linear("
+                f"{gru.hidden_size}, 1), got torch.nn.Linear({readout.in_features}, "
+                f"{readout.out_features})"
+            )
+        for name, module in (("gru", gru), ("readout", readout)):
+            for p in module.parameters():
+                if p.dtype != _checks.DTYPE:
+                    raise TypeError(
+                        f"{name} must have float64 parameters, got {p.dtype}; the package "
+                        f"computes in float64: convert explicitly with {name}.double()"
+                    )
+                _checks.same_device(name, p, self.device, "the GRU")
+                if _checks.has_values(p) and not bool(torch.isfinite(p).all()):
+                    raise ValueError(f"{name} must have finite parameters, got non-finite ones")
 
     @property
     def device(self) -> torch.device:
@@ -328,7 +463,13 @@ class GRUStudent:
         return self.gru.weight_hh_l0.detach().reshape(3, self.hidden, self.hidden).clone()
 
     def __call__(self, x: Tensor) -> Tensor:
-        x = _checks.as_tensor("x", x, ndim=2, device=self.device, other="the student")
+        x = _checks.as_sequences("x", x, ndim=2, device=self.device, other="the student")
+        out = self._run(x)
+        _checks.warn_overflow("GRUStudent", "the outputs", out[None], self.parameters)
+        return out
+
+    def _run(self, x: Tensor) -> Tensor:
+        """Unchecked call: (N, T) inputs to (N, T) outputs."""
         states, _ = self.gru(x.unsqueeze(-1))
         return self.readout(states).squeeze(-1)
 
@@ -341,9 +482,10 @@ def init_gru(
     torch draws every GRU weight and bias from :math:`U(-1/\sqrt{h}, 1/\sqrt{h})` and the
     read-out from :math:`U(-1/\sqrt{h}, 1/\sqrt{h})` too; all of them are multiplied by
     ``scale``, so ``scale = 1`` is torch's default and small ``scale`` is near-zero
-    initialisation. ``seed`` seeds the draw (through a local generator state: the global
-    random state is restored afterwards). The weights are drawn on the CPU and copied to
-    ``device`` (default: the CPU), so a seed gives the same student on every device.
+    initialisation. ``seed`` (in ``[0, 2**64)``) seeds the draw (through a local generator
+    state: the global random state is restored afterwards). The weights are drawn on the CPU
+    and copied to ``device`` (default: the CPU), so a seed gives the same student on every
+    device.
 
     References
     ----------
@@ -351,7 +493,7 @@ def init_gru(
     """
     hidden = _checks.as_int("hidden", hidden, minimum=1)
     scale = _checks.as_float("scale", scale, positive=True)
-    seed = _checks.as_int("seed", seed, minimum=0)
+    seed = _checks.as_seed("seed", seed)
     device = _checks.as_device("device", device)
     with torch.random.fork_rng(devices=[]):  # forks the CPU generator, the only one seeded
         torch.default_generator.manual_seed(seed)
@@ -367,18 +509,36 @@ def init_gru(
 
 @dataclass(frozen=True, eq=False, repr=False)
 class GRUTrainResult:
-    """What :func:`train_gru` returns: the trained ``student`` (a copy), the final training
-    MSE ``loss`` (a float), and ``history_steps``, ``loss_history`` (n_records,)."""
+    """What :func:`train_gru` returns: the trained ``student`` (a copy; NaN parameters if it
+    diverged), the final training MSE ``loss`` (a float, NaN if diverged), ``history_steps``
+    and ``loss_history`` (n_records,), and ``diverged``, a (1,) bool tensor (one run)."""
 
     student: GRUStudent
     loss: float
     history_steps: Tensor
     loss_history: Tensor
+    diverged: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.diverged is None:
+            mask = torch.zeros(1, dtype=torch.bool, device=self.history_steps.device)
+            object.__setattr__(self, "diverged", mask)
 
     def __str__(self) -> str:
+        steps = int(self.history_steps[-1]) if len(self.history_steps) else 0
+        if bool(self.diverged.any()):
+            return (
+                f"GRU, hidden {self.student.hidden}: diverged at step {steps} (non-finite "
+                f"loss); parameters and loss are NaN"
+            )
         return (
-            f"GRU, hidden {self.student.hidden}: {int(self.history_steps[-1])} steps, "
-            f"final training MSE {self.loss:.4g}"
+            f"GRU, hidden {self.student.hidden}: {steps} steps, final training MSE {self.loss:.4g}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"GRUTrainResult(hidden={self.student.hidden}, records={len(self.history_steps)}, "
+            f"diverged={bool(self.diverged.any())})"
         )
 
 
@@ -390,6 +550,7 @@ def train_gru(
     lr: float = 0.1,
     steps: int = 1000,
     record_every: int = 100,
+    divergence: str = "raise",
 ) -> GRUTrainResult:
     r"""Full-batch GD on the final-output MSE :math:`\frac1N\sum_n(\hat y_k - y)^2` of a GRU.
 
@@ -398,17 +559,32 @@ def train_gru(
     Parameters
     ----------
     student : GRUStudent
-    x : torch.Tensor, shape (N, k)
+    x : torch.Tensor, shape (N, k), ``N, k >= 1``
     y : torch.Tensor, shape (N,)
     lr, steps, record_every
         As in :func:`train_tanh`.
+    divergence : {"raise", "warn"}
+        If the loss becomes non-finite: raise :class:`~rnnbias.train.DivergenceError` at that
+        step (``"raise"``, the default: a GRU student is a single run, so nothing else would
+        be left to report), or stop there and return the student with NaN parameters, a NaN
+        loss and ``diverged`` set, with a ``RuntimeWarning`` (``"warn"``, as
+        :func:`train_tanh`).
+
+    Returns
+    -------
+    GRUTrainResult
 
     Raises
     ------
     TypeError, ValueError
         For invalid arguments.
-    RuntimeError
-        If the loss becomes non-finite.
+    DivergenceError
+        With ``divergence="raise"``, if the loss becomes non-finite (a ``RuntimeError``).
+
+    Warns
+    -----
+    RuntimeWarning
+        With ``divergence="warn"``, if the loss became non-finite.
 
     References
     ----------
@@ -416,25 +592,38 @@ def train_gru(
     """
     if not isinstance(student, GRUStudent):
         raise TypeError(f"student must be a GRUStudent, got {type(student).__name__}")
-    x = _checks.as_tensor("x", x, ndim=2, device=student.device, other="the student")
+    x = _checks.as_sequences("x", x, ndim=2, device=student.device, other="the student")
     y = _checks.as_tensor("y", y, ndim=1, device=student.device, other="the student")
     if y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have one target per sequence ({x.shape[0]}), got {y.shape}")
+        raise ValueError(
+            f"y must have one target per sequence, shape ({x.shape[0]},), got shape "
+            f"{tuple(y.shape)}"
+        )
     lr = _checks.as_float("lr", lr, positive=True)
     steps = _checks.as_int("steps", steps, minimum=0)
     record_every = _checks.as_int("record_every", record_every, minimum=1)
+    divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
     student = copy.deepcopy(student)
     params = student.parameters()
+    diverged = torch.zeros(1, dtype=torch.bool, device=x.device)
     rec_steps: list[int] = []
     rec_loss: list[float] = []
     for step in range(steps + 1):
-        loss = ((student(x)[:, -1] - y) ** 2).mean()
+        loss = ((student._run(x)[:, -1] - y) ** 2).mean()
         value = float(loss.detach())
         if not math.isfinite(value):
-            raise RuntimeError(
-                f"GRU training diverged at step {step}: non-finite loss; try a smaller lr "
-                f"(got {lr})"
-            )
+            if divergence == "raise":
+                raise DivergenceError(
+                    f"GRU training diverged at step {step}: non-finite loss; try a smaller lr "
+                    f"(got {lr})"
+                )
+            diverged[0] = True
+            rec_steps.append(step)
+            rec_loss.append(float("nan"))
+            with torch.no_grad():
+                for p in params:
+                    p.fill_(float("nan"))
+            break
         if step % record_every == 0 or step == steps:
             rec_steps.append(step)
             rec_loss.append(value)
@@ -446,7 +635,8 @@ def train_gru(
                 p -= lr * g
     history_steps = torch.tensor(rec_steps, device=x.device)
     history = torch.tensor(rec_loss, dtype=torch.float64, device=x.device)
-    return GRUTrainResult(student, rec_loss[-1], history_steps, history)
+    _report_divergence(diverged, divergence, hint=f"try a smaller lr (got {lr})")
+    return GRUTrainResult(student, rec_loss[-1], history_steps, history, diverged)
 
 
 def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:
@@ -462,25 +652,28 @@ def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:
     Parameters
     ----------
     model : TanhRNN (R runs) or GRUStudent (one run)
-    x : torch.Tensor, shape (N, T)
+    x : torch.Tensor, shape (N, T), ``N, T >= 1``
 
     Returns
     -------
     torch.Tensor, shape (R, T), lag ``j`` in column ``j`` (``R = 1`` for a GRU).
+
+    Warns
+    -----
+    RuntimeWarning
+        If a sensitivity overflows into NaN.
 
     References
     ----------
     Introduced in chapter 8, section "Memory profiles".
     """
     if isinstance(model, TanhRNN):
-        x = _check_model_and_inputs(model, x)
-        if x.ndim != 2:
-            raise ValueError(f"x must have shape (N, T), got {tuple(x.shape)}")
+        x = _checks.as_sequences("x", x, ndim=2, device=model.B.device)
         final = lambda xx: _forward(model.A, model.B, model.C, xx)[..., -1]  # noqa: E731
         runs = model.runs
     elif isinstance(model, GRUStudent):
-        x = _checks.as_tensor("x", x, ndim=2, device=model.device, other="the student")
-        final = lambda xx: model(xx)[:, -1].unsqueeze(0)  # noqa: E731
+        x = _checks.as_sequences("x", x, ndim=2, device=model.device, other="the student")
+        final = lambda xx: model._run(xx)[:, -1].unsqueeze(0)  # noqa: E731
         runs = 1
     else:
         raise TypeError(f"model must be a TanhRNN or a GRUStudent, got {type(model).__name__}")
@@ -490,4 +683,7 @@ def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:
     for r in range(runs):
         (grad,) = torch.autograd.grad(out[r].sum(), xx, retain_graph=r < runs - 1)
         rows.append((grad.detach() ** 2).mean(0).flip(-1))
-    return torch.stack(rows)
+    profile = torch.stack(rows)
+    params = model._params if isinstance(model, TanhRNN) else model.parameters
+    _checks.warn_overflow("memory_profile", "the sensitivities", profile, params)
+    return profile

@@ -56,15 +56,16 @@ OPTIMIZERS = ("gd", "adam")
 
 
 def _check_lr(lr: object, runs: int, device: torch.device) -> float | Tensor:
-    if isinstance(lr, (list, tuple, Tensor)):
-        values = lr.reshape(-1).tolist() if isinstance(lr, Tensor) else list(lr)
-        lrs = [_checks.as_float("lr", v, positive=True) for v in values]
-        if len(lrs) != runs:
-            raise ValueError(
-                f"lr must be a float or have one entry per run ({runs}), got {len(lrs)}"
-            )
-        return torch.tensor(lrs, dtype=torch.float64, device=device)
-    return _checks.as_float("lr", lr, positive=True)
+    if getattr(lr, "ndim", 0) == 0 and not isinstance(lr, (list, tuple)):
+        return _checks.as_float("lr", lr, positive=True)  # numbers, 0-d tensors and arrays
+    values = _checks.as_tensor("lr", lr, ndim=1)  # float64 (float32 is refused)
+    if len(values) != runs:
+        raise ValueError(
+            f"lr must be a float or have one entry per run ({runs}), got shape "
+            f"{tuple(values.shape)}"
+        )
+    lrs = [_checks.as_float("lr", v, positive=True) for v in values.tolist()]
+    return torch.tensor(lrs, dtype=torch.float64, device=device)
 
 
 def _check_loss(loss: object, runs: int, device: torch.device) -> Tensor:
@@ -153,8 +154,9 @@ def train_autograd(
         On a non-finite loss: warn once after training, or raise
         :class:`~rnnbias.train.DivergenceError` at the end of training.
     track : mapping of str to callable, optional
-        Functions of the current model (returning a tensor with a leading run axis) recorded
-        with the loss, as in :func:`~rnnbias.train.train_gd`.
+        Functions of the current model recorded with the loss, as in
+        :func:`~rnnbias.train.train_gd`. Each must return a tensor (or array) with a leading
+        run axis of size ``R``: one value per run, not a sum or mean over runs.
 
     Returns
     -------
@@ -165,8 +167,9 @@ def train_autograd(
     Raises
     ------
     TypeError, ValueError
-        For invalid arguments, or a ``loss_fn`` whose value is not a differentiable float64
-        tensor of shape (R,) on the model's device.
+        For invalid arguments, a ``loss_fn`` whose value is not a differentiable float64
+        tensor of shape (R,) on the model's device, or a ``track`` function whose value has
+        no leading run axis of size ``R``.
     DivergenceError
         With ``divergence="raise"``, if any run's loss became non-finite.
 
@@ -204,10 +207,7 @@ def train_autograd(
     eps = _checks.as_float("eps", eps, positive=True)
     record_every = _checks.as_int("record_every", record_every, minimum=1)
     divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
-    track = dict(track or {})
-    for name, fn in track.items():
-        if not callable(fn):
-            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+    track = _checks.as_track("track", track)
 
     # All parameters of a run live in one row of a flat (R, P) tensor; A, B, C are views of
     # it. The optimiser then costs a handful of tensor operations per step, whatever the model.
@@ -245,7 +245,8 @@ def train_autograd(
     step = 0
     while True:
         leaf = flat.detach().requires_grad_(True)
-        loss = loss_fn(_unchecked(*unflat(leaf), structure))
+        with _checks.overflow_reported():  # a run whose loss turns NaN is reported below
+            loss = loss_fn(_unchecked(*unflat(leaf), structure))
         if step == 0:
             _check_loss(loss, R, device)
         loss_d = loss.detach()
@@ -278,7 +279,7 @@ def train_autograd(
             if track:
                 current = reported()
                 for name, fn in track.items():
-                    value = torch.as_tensor(fn(current), device=device)
+                    value = _checks.tracked(f"track[{name!r}]", fn(current), R, device)
                     rec_track[name].append(value.detach().clone())
         if last:
             break

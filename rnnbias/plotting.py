@@ -9,7 +9,9 @@ r"""One figure style for the whole book, and the plots that recur across chapter
 - :func:`plot_matrix`: a matrix as a heat map with a symmetric colour scale.
 
 Only this module (and :mod:`rnnbias.widgets`) imports matplotlib; nothing here computes.
-Tensors on any device are copied to the CPU for drawing.
+Tensors on any device are copied to the CPU for drawing (any real dtype: drawing needs no
+float64). A wrong ``ax`` (not a matplotlib ``Axes``), ``None`` or complex data, or data of the
+wrong shape raise a ``TypeError``/``ValueError`` naming the argument.
 Introduced in chapter 1.
 """
 
@@ -69,8 +71,25 @@ def plot_style() -> None:
     )
 
 
+def _check_ax(name: str, ax: object) -> Axes:
+    if not isinstance(ax, Axes):
+        raise TypeError(
+            f"{name} must be a matplotlib Axes (e.g. from plt.subplots()), got "
+            f"{_checks._describe(ax)}"
+        )
+    return ax
+
+
+def _check_axes_pair(axes: object) -> tuple[Axes, Axes]:
+    """``axes`` as a pair of matplotlib Axes (a tuple, list or array of two)."""
+    if not isinstance(axes, tuple | list | np.ndarray) or len(axes) != 2:
+        raise TypeError(f"axes must be a pair of matplotlib Axes, got {_checks._describe(axes)}")
+    return _check_ax("axes[0]", axes[0]), _check_ax("axes[1]", axes[1])
+
+
 def mark_training_length(ax: Axes, k: int, *, label: bool = True) -> Axes:
     """Draw the book's rule between lag ``k - 1`` (trained) and lag ``k`` (never seen)."""
+    ax = _check_ax("ax", ax)
     k = _checks.as_int("k", k, minimum=1)
     ax.axvline(k - 0.5, color="#444444", linestyle=":", linewidth=1.4, zorder=0)
     if label:
@@ -86,8 +105,34 @@ def mark_training_length(ax: Axes, k: int, *, label: bool = True) -> Axes:
     return ax
 
 
-def _as_numpy(x: object) -> np.ndarray:
-    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x, dtype=float)
+def _as_numpy(x: object, name: str = "x") -> np.ndarray:
+    """Real data to draw, as a NumPy array (tensors are copied to the CPU)."""
+    if isinstance(x, Tensor):
+        array = x.detach().cpu().numpy()
+    else:
+        try:
+            array = np.asarray(x)
+        except ValueError as e:  # ragged lists
+            raise TypeError(f"{name} must be an array or tensor of real numbers") from e
+    if array.dtype.kind not in "fiu" or array.size == 0:
+        raise TypeError(
+            f"{name} must be a non-empty array or tensor of real numbers, got "
+            f"{_checks._describe(x)}"
+        )
+    return array.astype(float)
+
+
+def _taps(x: object, name: str) -> np.ndarray:
+    """Taps to draw: shape (n,), or one run (1, n)."""
+    array = _as_numpy(x, name)
+    if array.ndim == 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must hold the taps of one run, shape (n,) or (1, n), got shape "
+            f"{array.shape}; plot one row at a time"
+        )
+    return array
 
 
 def plot_impulse_response(
@@ -103,9 +148,9 @@ def plot_impulse_response(
 
     Parameters
     ----------
-    g : array or tensor, shape (n,)
+    g : array or tensor, shape (n,) or (1, n)
         The taps to draw.
-    teacher : array or tensor, shape (n,), optional
+    teacher : array or tensor, shape (n,) or (1, n), optional
         Teacher taps, drawn black and dashed.
     k : int, optional
         Training length, marked with :func:`mark_training_length`.
@@ -118,11 +163,12 @@ def plot_impulse_response(
     -------
     matplotlib Axes
     """
-    ax = ax if ax is not None else plt.gca()
-    g = _as_numpy(g).reshape(-1)
+    g = _taps(g, "g")
+    t = None if teacher is None else _taps(teacher, "teacher")
+    k = None if k is None else _checks.as_int("k", k, minimum=1)
+    ax = _check_ax("ax", ax) if ax is not None else plt.gca()
     lags = np.arange(len(g))
-    if teacher is not None:
-        t = _as_numpy(teacher).reshape(-1)
+    if t is not None:
         ax.plot(np.arange(len(t)), t, label="teacher $g^\\star_j$", **TEACHER_STYLE)
     ax.plot(lags, g, label=label, **{"marker": "o", "markersize": 3.5, "linewidth": 1.0, **style})
     if k is not None:
@@ -136,12 +182,19 @@ def plot_modes(model: LinearRNN, n: int = 30, axes: tuple[Axes, Axes] | None = N
     r"""Eigenvalues of :math:`A` (with the unit circle) beside the impulse response.
 
     Eigenvalues inside the circle give decaying taps, on it persistent ones, outside it growing
-    ones; complex pairs make the taps oscillate. Plots the first run of ``model``.
+    ones; complex pairs make the taps oscillate. Plots the first run of ``model`` (a
+    :class:`~rnnbias.linear.LinearRNN`) on ``axes``, a pair of matplotlib Axes (new ones if
+    None), over ``n`` lags.
 
     Returns
     -------
     (Axes, Axes)
     """
+    if not isinstance(model, LinearRNN):
+        raise TypeError(f"model must be a LinearRNN, got {type(model).__name__}")
+    n = _checks.as_int("n", n, minimum=1)
+    if axes is not None:
+        _check_axes_pair(axes)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), gridspec_kw={"width_ratios": [1, 2]})
     ax_eig, ax_g = axes
@@ -162,12 +215,17 @@ def plot_modes(model: LinearRNN, n: int = 30, axes: tuple[Axes, Axes] | None = N
 
 
 def plot_matrix(M: object, *, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Draw a matrix as a heat map with a colour scale symmetric about zero."""
-    ax = ax if ax is not None else plt.gca()
-    M = _as_numpy(M)
+    """Draw a matrix as a heat map with a colour scale symmetric about zero.
+
+    Non-finite entries are drawn blank; a matrix without a finite entry is refused.
+    """
+    M = _as_numpy(M, "M")
     if M.ndim != 2:
         raise ValueError(f"M must be a matrix, got shape {M.shape}")
-    vmax = float(np.abs(M).max()) or 1.0
+    if not np.isfinite(M).any():
+        raise ValueError("M must have at least one finite entry, got none")
+    ax = _check_ax("ax", ax) if ax is not None else plt.gca()
+    vmax = float(np.abs(M[np.isfinite(M)]).max()) or 1.0
     image = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     ax.figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set_xticks([])

@@ -24,7 +24,7 @@ def set_seed(seed: int = 0) -> None:
     Parameters
     ----------
     seed : int
-        A non-negative integer.
+        An integer in [0, 2**32) (NumPy's global generator takes no larger seed).
 
     Raises
     ------
@@ -35,7 +35,7 @@ def set_seed(seed: int = 0) -> None:
     ----------
     Introduced in chapter 1, setup cell.
     """
-    seed = _checks.as_int("seed", seed, minimum=0)
+    seed = _checks.as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # NumPy's legacy generator
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeding the legacy global RNG is the point here
     torch.manual_seed(seed)

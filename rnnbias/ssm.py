@@ -61,7 +61,7 @@ import torch
 from torch import Tensor
 
 from . import _checks, _fast
-from .linear import LinearRNN, _as_list, _item, _target
+from .linear import LinearRNN, _as_list, _target
 from .train import _MODELS, Result, _report_divergence, drive, loop, per_run, per_run_rows
 
 __all__ = [
@@ -210,8 +210,8 @@ def init_complex(
     """
     d = _checks.as_int("d", d, minimum=1)
     device = _checks.as_device("device", device)
-    sigmas = [_checks.as_float("sigma", _item(s), nonnegative=True) for s in _as_list(sigma)]
-    seeds = [_checks.as_int("seed", _item(s), minimum=0) for s in _as_list(seed)]
+    sigmas = [_checks.as_float("sigma", s, nonnegative=True) for s in _as_list(sigma)]
+    seeds = [_checks.as_seed("seed", s) for s in _as_list(seed)]
     if not sigmas or not seeds:
         raise ValueError("sigma and seed must not be empty")
     if len(sigmas) > 1 and len(seeds) > 1 and len(sigmas) != len(seeds):
@@ -268,7 +268,7 @@ def _prepare(
     """Target taps and 0/1 lag weights for one length or one per run, and the largest k, on
     ``device`` (the model's)."""
     if isinstance(k, (list, tuple, Tensor)):
-        ks = [_checks.as_int("k", _item(v), minimum=1) for v in k]
+        ks = [_checks.as_int("k", v, minimum=1) for v in k]
         if len(ks) != R:
             raise ValueError(f"k must be an int or have one entry per run ({R}), got {len(ks)}")
     else:
@@ -398,7 +398,7 @@ def train_gd(
     Introduced in chapter 9.
     """
     model = _check_model(model)
-    lrs = [_checks.as_float("lr", _item(v), positive=True) for v in _as_list(lr)]
+    lrs = [_checks.as_float("lr", v, positive=True) for v in _as_list(lr)]
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     tol = _checks.as_float("tol", tol, nonnegative=True)
     record_every = _checks.as_int("record_every", record_every, minimum=1)

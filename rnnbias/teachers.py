@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .linear import convolve
+from .linear import _convolve
 
 __all__ = [
     "Teacher",
@@ -43,7 +43,15 @@ class Teacher:
 
     Either a sum of exponentials (``eigenvalues`` and ``weights``, defined at every lag) or a
     finite list of ``taps``. Build one with :func:`memoryless`, :func:`low_dimensional` or
-    :func:`from_impulse_response` rather than directly.
+    :func:`from_impulse_response` rather than directly; a teacher built directly is checked
+    the same way (numbers and lists are converted to float64 tensors).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``name`` that is not a string; unless exactly one of ``taps`` or the pair
+        ``eigenvalues``, ``weights`` is given; for 1-d tensors that are empty, of different
+        lengths, on different devices, not float64 or not finite.
 
     References
     ----------
@@ -54,6 +62,37 @@ class Teacher:
     eigenvalues: Tensor | None = None
     weights: Tensor | None = None
     taps: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {_checks._describe(self.name)}")
+        modes = self.eigenvalues is not None or self.weights is not None
+        if modes == (self.taps is not None):
+            raise ValueError(
+                "a Teacher needs either taps or both eigenvalues and weights (exactly one of "
+                f"the two), got taps={_checks._describe(self.taps)}, eigenvalues="
+                f"{_checks._describe(self.eigenvalues)}, weights={_checks._describe(self.weights)}"
+            )
+        if self.taps is not None:
+            taps = _checks.as_tensor("taps", self.taps, ndim=1)
+            if len(taps) == 0:
+                raise ValueError("taps must hold at least one tap, got an empty tensor")
+            object.__setattr__(self, "taps", taps)
+            return
+        if self.eigenvalues is None or self.weights is None:
+            missing = "eigenvalues" if self.eigenvalues is None else "weights"
+            raise ValueError(f"{missing} must be given with the other (a sum of exponentials)")
+        lam = _checks.as_tensor("eigenvalues", self.eigenvalues, ndim=1)
+        w = _checks.as_tensor(
+            "weights", self.weights, ndim=1, device=lam.device, other="eigenvalues"
+        )
+        if len(lam) == 0 or w.shape != lam.shape:
+            raise ValueError(
+                f"eigenvalues and weights must be non-empty and of the same length, got "
+                f"{len(lam)} and {len(w)}"
+            )
+        object.__setattr__(self, "eigenvalues", lam)
+        object.__setattr__(self, "weights", w)
 
     def __repr__(self) -> str:
         if self.taps is not None:
@@ -78,6 +117,12 @@ class Teacher:
         TypeError, ValueError
             If ``n < 1``, if the teacher is a finite list of taps shorter than ``n``, or for a
             ``device`` that is not a device of this machine.
+
+        Warns
+        -----
+        RuntimeWarning
+            If a tap overflows into NaN (eigenvalues of modulus above 1 with weights of
+            both signs, over many lags); a tap beyond the float64 range is ±inf.
         """
         n = _checks.as_int("n", n, minimum=1)
         target = None if device is None else _checks.as_device("device", device)
@@ -90,6 +135,7 @@ class Teacher:
         else:
             lags = torch.arange(n, dtype=torch.float64, device=self.eigenvalues.device)
             g = self.weights @ self.eigenvalues.unsqueeze(-1) ** lags
+            _checks.warn_overflow("Teacher.impulse_response", "the taps", g[None])
         return g if target is None else g.to(target)
 
     def outputs(self, x: Tensor) -> Tensor:
@@ -97,14 +143,21 @@ class Teacher:
 
         Parameters
         ----------
-        x : torch.Tensor, shape (N, T) or (R, N, T), float64
+        x : torch.Tensor, shape (N, T) or (R, N, T), float64, ``N, T >= 1``
 
         Returns
         -------
         torch.Tensor, the shape of ``x``, on the device of ``x``
+
+        Warns
+        -----
+        RuntimeWarning
+            If an output overflows into NaN.
         """
-        x = _checks.as_tensor("x", x, ndim=(2, 3))
-        return convolve(self.impulse_response(x.shape[-1]).to(x.device), x)
+        x = _checks.as_sequences("x", x)
+        y = _convolve(self.impulse_response(x.shape[-1]).to(x.device), x)
+        _checks.warn_overflow("Teacher.outputs", "the outputs", y if y.ndim == 3 else y[None])
+        return y
 
 
 def memoryless(w: float = 1.0) -> Teacher:
@@ -206,7 +259,8 @@ def sample_sequences(
     N, T : int
         Number and length of sequences, both ``>= 1``.
     seed : int
-        Seed of a private generator (the global random state is not touched).
+        Seed of a private generator, in ``[0, 2**64)`` (the global random state is not
+        touched).
     device : str or torch.device, optional
         Where the sequences live (default: the CPU). They are drawn on the CPU and copied, so
         a seed gives the same sequences on every device.
@@ -221,7 +275,7 @@ def sample_sequences(
     """
     N = _checks.as_int("N", N, minimum=1)
     T = _checks.as_int("T", T, minimum=1)
-    seed = _checks.as_int("seed", seed)
+    seed = _checks.as_seed("seed", seed)
     device = _checks.as_device("device", device)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     return torch.randn(N, T, generator=gen, dtype=torch.float64, device="cpu").to(device)

@@ -206,18 +206,21 @@ class Result:
         finite = self.loss[~self.diverged]
         return f"{float(finite.max()):.4g}" if len(finite) else "nan"
 
+    def _most_steps(self) -> int:
+        return int(self.steps.max()) if self.steps.numel() else 0
+
     def __str__(self) -> str:
         """A one-line summary that fits a notebook's output column (``print(result)``)."""
         return (
             f"{self.model.runs} runs: {int(self.converged.sum())} converged, "
-            f"{int(self.diverged.sum())} diverged; at most {int(self.steps.max())} steps, "
+            f"{int(self.diverged.sum())} diverged; at most {self._most_steps()} steps, "
             f"final loss <= {self._worst_loss()}"
         )
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(runs={self.model.runs}, converged={int(self.converged.sum())}, "
-            f"diverged={int(self.diverged.sum())}, max_steps_taken={int(self.steps.max())}, "
+            f"diverged={int(self.diverged.sum())}, max_steps_taken={self._most_steps()}, "
             f"max_final_loss={self._worst_loss()})"
         )
 
@@ -311,14 +314,7 @@ def train_gd(
     config = _bounded_history(config, R)
     ks = _lengths(k, R)
     lr = _step_sizes(config.lr, R, model.B)
-    if track is not None and not isinstance(track, Mapping):
-        raise TypeError(
-            f"track must be a mapping of names to functions, got {type(track).__name__}"
-        )
-    track = dict(track or {})
-    for name, fn in track.items():
-        if not callable(fn):
-            raise TypeError(f"track[{name!r}] must be callable, got {type(fn).__name__}")
+    track = _checks.as_track("track", track)
     # everything that does not change during training is prepared once
     dev, k_max = model.B.device, max(ks)
     weights = torch.stack(
@@ -533,18 +529,9 @@ def _record(
     rec: dict[str, list[Tensor]], track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN
 ) -> None:
     for name, fn in track.items():
-        rec[name].append(_tracked(name, fn(model), model.runs, model.B.device))
-
-
-def _tracked(name: str, value: object, R: int, device: torch.device) -> Tensor:
-    """A tracked value as a tensor with its leading run axis checked."""
-    value = torch.as_tensor(value, device=device).clone()
-    if value.ndim == 0 or value.shape[0] != R:
-        raise ValueError(
-            f"track[{name!r}] must return a tensor with a leading run axis of size {R}, "
-            f"got shape {tuple(value.shape)}"
+        rec[name].append(
+            _checks.tracked(f"track[{name!r}]", fn(model), model.runs, model.B.device).clone()
         )
-    return value
 
 
 def _progress_bar(progress: bool, total: int):
@@ -576,8 +563,11 @@ def _train_tensor(
 
     def record(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
         current = _unchecked(*params, structure)
-        return {name: _tracked(name, fn(current), current.runs, current.B.device)
-                for name, fn in track.items()}  # fmt: skip
+        runs, dev = current.runs, current.B.device
+        return {
+            name: _checks.tracked(f"track[{name!r}]", fn(current), runs, dev).clone()
+            for name, fn in track.items()
+        }
 
     params, out = loop(
         tuple(model), prepare, lr, max_steps=config.max_steps, tol=config.tol, clip=config.clip,

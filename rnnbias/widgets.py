@@ -18,7 +18,7 @@ import torch
 
 from . import _checks, constructions
 from .linear import LinearRNN, extrapolation_error, impulse_response, population_loss
-from .plotting import COLORS, plot_impulse_response, plot_modes
+from .plotting import COLORS, _check_axes_pair, plot_impulse_response, plot_modes
 from .teachers import memoryless
 
 __all__ = [
@@ -160,13 +160,13 @@ def show_interpolator(
     The left panel shows the head the data fix (lags below ``k``) and the tail they leave free;
     the right panel shows the population loss :math:`L_T = L_k + E_{k,T}` for
     :math:`T = 1, \dots, n`: zero at the training length, and whatever the tail makes it beyond.
-    Returns the two axes.
+    ``axes``: a pair of matplotlib Axes (new ones if None). Returns the two axes.
     """
     model = interpolator(kind, k, alpha, rho, n)
     teacher = memoryless()
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
-    ax_g, ax_loss = axes
+    ax_g, ax_loss = _check_axes_pair(axes)
     plot_impulse_response(
         impulse_response(model, n)[0],
         teacher=teacher.impulse_response(n),

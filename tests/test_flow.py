@@ -141,7 +141,7 @@ M = rb.init_gaussian(3, 0.5, seed=0)
         ({"times": 0.5}, ValueError, "times must have 1 dimensions"),
         ({"times": [0.0, float("nan")]}, ValueError, "times must have finite entries"),
         ({"times": torch.ones(1)}, TypeError, "times must have dtype torch.float64"),
-        ({"teacher": torch.zeros(2, 3, dtype=F64)}, ValueError, r"one per run \(1\)"),
+        ({"teacher": torch.zeros(2, 3, dtype=F64)}, ValueError, r"one per run \(1 runs\)"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, error, match):

@@ -425,7 +425,7 @@ def test_symmetric_structure_is_checked():
         (lambda m: rb.pad_state(m, 2), ValueError, "d must be at least the model's state"),
         (lambda m: rb.pad_state(m, 4.0), TypeError, "d must be an integer"),
         (lambda m: rb.concat_runs([]), ValueError, "at least one LinearRNN"),
-        (lambda m: rb.concat_runs([m, "model"]), TypeError, "model must be a LinearRNN"),
+        (lambda m: rb.concat_runs([m, "model"]), TypeError, r"models\[1\] must be a LinearRNN"),
         (
             lambda m: rb.concat_runs([m, rb.init_gaussian(4, 0.1)]),
             ValueError,

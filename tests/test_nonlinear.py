@@ -1,5 +1,7 @@
 """Tests of rnnbias.nonlinear: the tanh RNN, its forward pass and batched training."""
 
+import math
+
 import pytest
 import torch
 
@@ -47,12 +49,23 @@ def test_training_lowers_the_loss_and_runs_are_independent():
     assert str(together).startswith("2 tanh runs: 200 steps")
 
 
-def test_divergence_is_reported():
+def test_divergence_is_reported_per_run_and_the_other_runs_train_on():
     g = torch.Generator().manual_seed(4)
-    x = 50 * torch.randn(16, 5, generator=g, dtype=F64)
-    y = 1e6 * torch.ones(16, dtype=F64)
-    with pytest.raises(RuntimeError, match="training diverged at step"):
-        nl.train_tanh(nl.init_tanh(3, 1.0, 0), x, y, lr=1e3, steps=50)
+    x = torch.randn(16, 5, generator=g, dtype=F64)
+    y = nl.tanh_forward(_teacher(), x)[0, :, -1]
+    m = nl.init_tanh(3, [0.5, 0.5], [0, 1])
+    m = nl.TanhRNN(m.A, m.B, m.C * torch.tensor([[1.0], [1e200]], dtype=F64))  # run 1 overflows
+    with pytest.warns(RuntimeWarning, match="1 of 2 runs diverged"):
+        res = nl.train_tanh(m, x, y, lr=0.05, steps=40, record_every=10)
+    assert res.diverged.tolist() == [False, True]
+    assert bool(res.model.A[1].isnan().all()) and bool(res.loss[1].isnan())
+    assert bool(res.loss_history[:, 1].isnan().all())
+    alone = nl.train_tanh(m.select(0), x, y, lr=0.05, steps=40, record_every=10)
+    assert torch.equal(res.model.A[0], alone.model.A[0])  # run 0 untouched by run 1
+    assert torch.equal(res.loss_history[:, 0], alone.loss_history[:, 0])
+    assert str(res).endswith("(1 diverged)") and "nan" not in str(res)
+    with pytest.raises(rb.DivergenceError, match=r"run 1 \(of 2\) diverged .* at step 0"):
+        nl.train_tanh(m, x, y, lr=0.05, steps=40, divergence="raise")
 
 
 @pytest.mark.parametrize(
@@ -134,8 +147,14 @@ def test_gru_training_lowers_the_loss_and_leaves_the_student_unchanged():
     assert torch.equal(s.gru.weight_hh_l0.detach(), before)
     assert res.loss_history.shape == (5,) and res.loss < 0.5 * float(res.loss_history[0])
     assert str(res).startswith("GRU, hidden 5: 100 steps")
-    with pytest.raises(RuntimeError, match="GRU training diverged"):
+    assert res.diverged.tolist() == [False]
+    with pytest.raises(rb.DivergenceError, match="GRU training diverged at step"):
         nl.train_gru(s, 50 * x, 1e6 * y, lr=1e4, steps=50)
+    with pytest.warns(RuntimeWarning, match="1 of 1 runs diverged"):
+        bad = nl.train_gru(s, 50 * x, 1e6 * y, lr=1e4, steps=50, divergence="warn")
+    assert bad.diverged.tolist() == [True] and math.isnan(bad.loss)
+    assert all(bool(p.isnan().all()) for p in bad.student.parameters())
+    assert str(bad).startswith("GRU, hidden 5: diverged at step")
 
 
 @pytest.mark.parametrize(
