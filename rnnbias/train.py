@@ -138,11 +138,9 @@ class Result:
         Training loss of every run at those steps (a stopped run keeps its final value).
     tracked : dict of str to torch.Tensor
         For each ``track`` function, its values stacked along a leading records axis.
-    stop_reason : list of str
-        Why each run stopped: ``"converged"``, ``"diverged"`` or ``"max_steps"``.
 
-    :meth:`to_dict` gives every field as NumPy arrays; :meth:`save` and :meth:`load` write and
-    read them as a ``.npz`` file.
+    :attr:`stop_reason` says why each run stopped; :meth:`to_dict` gives every field as NumPy
+    arrays; :meth:`save` and :meth:`load` write and read them as a ``.npz`` file.
     """
 
     model: Any
