@@ -62,7 +62,16 @@ from torch import Tensor
 
 from . import _checks, _fast
 from .linear import LinearRNN, _as_list, _target
-from .train import _MODELS, Result, _report_divergence, drive, loop, per_run, per_run_rows
+from .train import (
+    _MODELS,
+    Result,
+    _lengths,
+    _report_divergence,
+    drive,
+    loop,
+    per_run,
+    per_run_rows,
+)
 
 __all__ = [
     "ComplexDiagonalRNN",
@@ -267,12 +276,7 @@ def _prepare(
 ) -> tuple[Tensor, Tensor, int]:
     """Target taps and 0/1 lag weights for one length or one per run, and the largest k, on
     ``device`` (the model's)."""
-    if isinstance(k, (list, tuple, Tensor)):
-        ks = [_checks.as_int("k", v, minimum=1) for v in k]
-        if len(ks) != R:
-            raise ValueError(f"k must be an int or have one entry per run ({R}), got {len(ks)}")
-    else:
-        ks = [_checks.as_int("k", k, minimum=1)]
+    ks = _lengths(k, R)  # the rule of rnnbias.train_gd
     k_max = max(ks)
     target = _target(teacher, k_max, device)
     if target.ndim == 2 and target.shape[0] not in (1, R):

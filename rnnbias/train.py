@@ -422,13 +422,13 @@ def _train_compiled(
         return fast.gd_full(A, B, C, *args, structure == "symmetric", clip, tol, start, end, *tail)
 
     current = lambda: _unchecked(*map(torch.from_numpy, (A, B, C)), structure)  # noqa: E731
-    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
-    record = (lambda: _record(rec_track, track, current())) if track else None
+    rec_track: list[dict[str, Tensor]] = []
+    record = (lambda: rec_track.append(_track_values(track, current()))) if track else None
     out = drive(advance, R, config.max_steps, config.record_every, config.divergence,
                 progress=config.progress, record=record)  # fmt: skip
     _report_divergence(out["diverged"], config.divergence, hint="a smaller lr or clip may help")
     return TrainResult(
-        model=current(), **out, tracked={name: torch.stack(v) for name, v in rec_track.items()}
+        model=current(), **out, tracked={n: torch.stack([r[n] for r in rec_track]) for n in track}
     )
 
 
@@ -523,13 +523,13 @@ def _raise_divergence(run: int, R: int, step: int) -> None:
     )
 
 
-def _record(
-    rec: dict[str, list[Tensor]], track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN
-) -> None:
-    for name, fn in track.items():
-        rec[name].append(
-            _checks.tracked(f"track[{name!r}]", fn(model), model.runs, model.B.device).clone()
-        )
+def _track_values(track: dict[str, Callable[[LinearRNN], Tensor]], model: LinearRNN) -> dict:
+    """The tracked values of ``model``, each checked to keep the run axis (both paths)."""
+    runs, dev = model.runs, model.B.device
+    return {
+        name: _checks.tracked(f"track[{name!r}]", fn(model), runs, dev).clone()
+        for name, fn in track.items()
+    }
 
 
 def _progress_bar(progress: bool, total: int):
@@ -560,12 +560,7 @@ def _train_tensor(
         return _loss_and_grad(structure, k_max, pick(target), pick(weights))
 
     def record(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
-        current = _unchecked(*params, structure)
-        runs, dev = current.runs, current.B.device
-        return {
-            name: _checks.tracked(f"track[{name!r}]", fn(current), runs, dev).clone()
-            for name, fn in track.items()
-        }
+        return _track_values(track, _unchecked(*params, structure))
 
     params, out = loop(
         tuple(model), prepare, lr, max_steps=config.max_steps, tol=config.tol, clip=config.clip,
