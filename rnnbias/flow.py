@@ -32,6 +32,7 @@ from .linear import (
     _target,
     _unchecked,
 )
+from .train import Result
 
 __all__ = ["FlowError", "FlowResult", "integrate_flow"]
 
@@ -54,36 +55,41 @@ class FlowError(RuntimeError):
     """Raised by :func:`integrate_flow` when it cannot reach ``t_end`` with finite values."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class FlowResult:
-    """What :func:`integrate_flow` returns.
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class FlowResult(Result):
+    """What :func:`integrate_flow` returns: a :class:`~rnnbias.train.Result` whose history is
+    taken at the output times.
+
+    ``model`` and ``loss`` are the state and loss at ``t_end``; ``loss_history`` (n_times, R)
+    the loss at each output time and ``history_steps`` the accepted Runge–Kutta steps taken by
+    then; ``steps`` holds every run's count of accepted steps (one step size is shared by the
+    batch); ``converged`` and ``diverged`` are all False (a flow that blows up raises
+    :class:`FlowError`).
 
     Attributes
     ----------
-    model : LinearRNN
-        State at the last output time (``t_end``).
     times : torch.Tensor, shape (n_times,), float64
         The output times, hit exactly (not interpolated), on the model's device.
-    loss : torch.Tensor, shape (n_times, R)
-        Loss of every run at each output time.
     models : list of LinearRNN, length n_times
         State at each output time.
-    n_steps, n_rejected : int
-        Accepted and rejected Runge–Kutta steps (shared by all runs).
+    n_rejected : int
+        Rejected Runge–Kutta steps.
     """
 
-    model: LinearRNN
     times: Tensor
-    loss: Tensor
     models: list[LinearRNN]
-    n_steps: int
     n_rejected: int
+
+    @property
+    def n_steps(self) -> int:
+        """Accepted Runge–Kutta steps (shared by all runs)."""
+        return self._most_steps()
 
     def _end(self) -> tuple[float, float]:
         """The last output time and the largest final loss (NaN when there are none)."""
         if not len(self.times) or not self.loss.numel():
             return math.nan, math.nan
-        return float(self.times[-1]), float(self.loss[-1].max())
+        return float(self.times[-1]), float(self.loss.max())
 
     def __str__(self) -> str:
         """A one-line summary that fits a notebook's output column (``print(result)``)."""
@@ -184,8 +190,8 @@ def integrate_flow(
     Returns
     -------
     FlowResult
-        ``times`` of shape (n_times,), ``loss`` of shape (n_times, R), the states at those
-        times, and the step counts.
+        ``times`` of shape (n_times,), ``loss_history`` of shape (n_times, R), the states at
+        those times, the final state and loss, and the step counts.
 
     Raises
     ------
@@ -215,7 +221,7 @@ def integrate_flow(
     --------
     >>> from rnnbias import init_gaussian, memoryless
     >>> res = integrate_flow(init_gaussian(3, 0.5, seed=0), memoryless(), 3, 50.0)
-    >>> bool(res.loss[-1, 0] < 1e-6 * res.loss[0, 0])
+    >>> bool(res.loss[0] < 1e-6 * res.loss_history[0, 0])
     True
     """
     model = _check_model(model)
@@ -247,7 +253,7 @@ def integrate_flow(
         h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
         h0 = min(100 * h0, h1) if math.isfinite(h1) else h0
     h, n_steps, n_rejected = min(h0, t_end), 0, 0
-    rec_loss, rec_models = [], []
+    rec_loss, rec_models, rec_steps = [], [], []
     for t_out in out_times:
         while t < t_out:
             if n_steps + n_rejected >= max_steps:
@@ -281,12 +287,18 @@ def integrate_flow(
                     f"attempt: {why}): the flow blows up or is too stiff for an explicit method"
                 )
         rec_loss.append(loss)
+        rec_steps.append(n_steps)
         rec_models.append(_unchecked(*y, model.structure))
+    R = model.runs
     return FlowResult(
         model=rec_models[-1],
+        loss=rec_loss[-1],
+        steps=torch.full((R,), n_steps, dtype=torch.int64, device=device),
+        converged=torch.zeros(R, dtype=torch.bool, device=device),
+        diverged=torch.zeros(R, dtype=torch.bool, device=device),
+        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=device),
+        loss_history=torch.stack(rec_loss),
         times=torch.tensor(out_times, dtype=torch.float64, device=device),
-        loss=torch.stack(rec_loss),
         models=rec_models,
-        n_steps=n_steps,
         n_rejected=n_rejected,
     )

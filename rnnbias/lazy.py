@@ -44,7 +44,7 @@ from torch import Tensor
 
 from . import _checks
 from .linear import LinearRNN, _target
-from .train import DivergenceError
+from .train import _MODELS, Result, _report_divergence, loop
 
 __all__ = ["LazyResult", "WideRNN", "init_wide", "rho_squared", "tangent_kernel", "train_lazy"]
 
@@ -266,6 +266,17 @@ def rho_squared(
     return out if many else out[0]
 
 
+def _unchecked(W: Tensor, F: Tensor, C: Tensor) -> WideRNN:
+    """A WideRNN from trusted tensors (no validation: diverged runs are NaN)."""
+    model = object.__new__(WideRNN)
+    for name, value in zip("WFC", (W, F, C), strict=True):
+        object.__setattr__(model, name, value)
+    return model
+
+
+_MODELS["WideRNN"] = WideRNN
+
+
 def _check_model(model: object) -> WideRNN:
     if not isinstance(model, WideRNN):
         raise TypeError(f"model must be a WideRNN, got {type(model).__name__}")
@@ -347,43 +358,25 @@ def tangent_kernel(model: WideRNN, J: int) -> Tensor:
     return theta
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class LazyResult:
-    r"""What :func:`train_lazy` returns; nothing is mutated.
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class LazyResult(Result):
+    r"""What :func:`train_lazy` returns: a :class:`~rnnbias.train.Result` whose ``model`` is a
+    :class:`WideRNN` (loss :math:`L_k`), with the taps before and after training.
 
     Attributes
     ----------
-    model : WideRNN
-        Final parameters.
     taps0, taps : torch.Tensor, shape (R, T)
-        Taps :math:`g_0, \dots, g_{T-1}` before and after training.
+        Taps :math:`g_0, \dots, g_{T-1}` before and after training (NaN for diverged runs).
     target : torch.Tensor, shape (T,) or (R, T)
         The teacher's taps.
     k : int
         Training length.
-    loss : torch.Tensor, shape (R,)
-        Final loss :math:`L_k`.
-    steps : torch.Tensor, shape (R,), int64
-        GD steps each run took.
-    converged : torch.Tensor, shape (R,), bool
-        Runs that reached ``loss <= tol``.
     """
 
-    model: WideRNN
     taps0: Tensor
     taps: Tensor
     target: Tensor
     k: int
-    loss: Tensor
-    steps: Tensor
-    converged: Tensor
-
-    def __repr__(self) -> str:
-        most = int(self.steps.max()) if self.steps.numel() else 0
-        return (
-            f"LazyResult(runs={self.model.runs}, n={self.model.n}, "
-            f"converged={int(self.converged.sum())}, max_steps_taken={most})"
-        )
 
     @property
     def error0(self) -> Tensor:
@@ -418,6 +411,7 @@ def train_lazy(
     tol: float = 1e-12,
     max_steps: int = 1000,
     T: int = 40,
+    divergence: str = "raise",
 ) -> LazyResult:
     r"""Full-batch GD on :math:`(W, F, C)` on the exact loss of the final output.
 
@@ -466,7 +460,9 @@ def train_lazy(
     TypeError, ValueError
         For invalid arguments.
     DivergenceError
-        If a run's loss becomes non-finite (naming the step and the runs).
+        With ``divergence="raise"`` (the default), if a run's loss becomes non-finite (naming
+        the run and the step); with ``"warn"`` the run is reported as NaN with a
+        ``RuntimeWarning`` and the others train on.
 
     Examples
     --------
@@ -477,8 +473,8 @@ def train_lazy(
 
     Notes
     -----
-    Per step O(R k n^2): ``2(k-1)`` matrix-vector products and one rank-``(k-1)`` update of
-    ``W``, done in place on one working copy (memory: the input plus that copy). At
+    Per step O(R k n^2): ``2(k-1)`` matrix-vector products and one rank-``(k-1)`` gradient of
+    ``W`` (memory: about four copies of ``W``). The loop is :func:`rnnbias.train.loop`. At
     ``n = 3000``, ``k = 3``, ``T = 20`` one run takes about 0.4 s on one thread (10 to 17 steps
     with the defaults), plus 0.25 s for :func:`init_wide`.
 
@@ -492,58 +488,36 @@ def train_lazy(
     tol = _checks.as_float("tol", tol, nonnegative=True)
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     T = _checks.as_int("T", T, minimum=k)
-    device = model.F.device
-    R, n = model.runs, model.n
-    target = _target(teacher, T, device, R)
-    head = target[..., :k]
-    s = 1.0 / math.sqrt(n)
-    lags = torch.arange(k - 1, device=device)
+    divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
+    target = _target(teacher, T, model.F.device, model.runs)
+    s = 1.0 / math.sqrt(model.n)
+    lags = torch.arange(k - 1, device=model.F.device)
     hankel = lags[:, None] + lags[None, :] + 1
 
     def taps_of(W: Tensor, F: Tensor, C: Tensor, count: int) -> Tensor:
         return s * torch.einsum("rn,rnj->rj", C, _krylov(W, F, count, s))
 
-    W, F, C = (p.clone() for p in model)
-    taps0 = taps_of(W, F, C, T)
-    active = torch.ones(R, dtype=torch.bool, device=device)
-    steps = torch.zeros(R, dtype=torch.int64, device=device)
-    for step in range(max_steps + 1):
-        V = _krylov(W, F, k, s)
-        diff = s * torch.einsum("rn,rnj->rj", C, V) - head
-        loss = (diff**2).sum(-1)
-        bad = ~torch.isfinite(loss)
-        if bool(bad.any()):
-            runs = torch.nonzero(bad).flatten().tolist()
-            if step == 0:
-                raise DivergenceError(
-                    f"train_lazy: the loss of the initial model is non-finite in runs {runs} "
-                    f"(its taps overflow: the parameters are too large for k = {k})"
-                )
-            raise DivergenceError(
-                f"lazy training diverged at step {step}: non-finite loss in runs {runs}; "
-                f"try a smaller lr (got {lr})"
-            )
-        active &= loss > tol
-        if step == max_steps or not bool(active.any()):
-            break
-        U = _krylov(W.mT, C, k, s)  # only once we know another step is taken
-        r = 2.0 * diff * active.unsqueeze(-1)  # stopped runs take zero steps
-        gF = s * (U @ r.unsqueeze(-1)).squeeze(-1)
-        gC = s * (V @ r.unsqueeze(-1)).squeeze(-1)
-        if k >= 2:  # grad_W = n^-1 U H V^T, H Hankel in r_1 .. r_{k-1}
-            H = torch.nn.functional.pad(r, (0, k - 2))[:, hankel]
-            W.baddbmm_(U[:, :, : k - 1] @ H, V[:, :, : k - 1].mT, alpha=-lr * s * s)
-        F -= lr * gF
-        C -= lr * gC
-        steps += active
-    final = WideRNN(W, F, C)
+    def prepare(runs: Tensor | None, _full: tuple[Tensor, ...]):
+        head = target[..., :k] if runs is None or target.ndim == 1 else target[runs, :k]
+
+        def f(W: Tensor, F: Tensor, C: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+            V, U = _krylov(W, F, k, s), _krylov(W.mT, C, k, s)
+            diff = s * torch.einsum("rn,rnj->rj", C, V) - head
+            r = 2.0 * diff
+            gW = torch.zeros_like(W)
+            if k >= 2:  # grad_W = n^-1 U H V^T, H Hankel in r_1 .. r_{k-1}
+                H = torch.nn.functional.pad(r, (0, k - 2))[:, hankel]
+                gW.baddbmm_(U[:, :, : k - 1] @ H, V[:, :, : k - 1].mT, beta=0.0, alpha=s * s)
+            gF, gC = s * (U @ r.unsqueeze(-1)).squeeze(-1), s * (V @ r.unsqueeze(-1)).squeeze(-1)
+            return (diff**2).sum(-1), (gW, gF, gC)
+
+        return f
+
+    params, out = loop(
+        tuple(model), prepare, lr, max_steps=max_steps, tol=tol, divergence=divergence,
+    )  # fmt: skip
+    _report_divergence(out["diverged"], divergence, hint=f"try a smaller lr (got {lr})")
     return LazyResult(
-        model=final,
-        taps0=taps0,
-        taps=taps_of(W, F, C, T),
-        target=target,
-        k=k,
-        loss=loss,
-        steps=steps,
-        converged=loss <= tol,
-    )
+        model=_unchecked(*params), **out,
+        taps0=taps_of(*model, T), taps=taps_of(*params, T), target=target, k=k,
+    )  # fmt: skip

@@ -37,7 +37,6 @@ Introduced in chapter 8, "Non-linear RNNs". Public names: :class:`TanhRNN`, :fun
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,7 +44,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .train import DivergenceError, _report_divergence
+from .train import _MODELS, Result, _report_divergence, loop
 
 __all__ = [
     "GRUStudent",
@@ -216,56 +215,15 @@ def _forward(A: Tensor, B: Tensor, C: Tensor, x: Tensor) -> Tensor:
     return torch.stack(outputs, dim=-1)
 
 
-def _finite_range(loss: Tensor) -> str:
-    """'lo to hi' over the finite entries of ``loss``, or 'nan' when there are none."""
-    finite = loss[torch.isfinite(loss)]
-    if finite.numel() == 0:
-        return "nan"
-    return f"{float(finite.min()):.4g} to {float(finite.max()):.4g}"
-
-
 @dataclass(frozen=True, eq=False, repr=False)
-class TanhTrainResult:
-    """What :func:`train_tanh` returns.
-
-    Attributes
-    ----------
-    model : TanhRNN
-        Final parameters (NaN for diverged runs).
-    loss : torch.Tensor, shape (R,)
-        Final training MSE (final output, length ``k``; NaN for diverged runs).
-    history_steps : torch.Tensor, shape (n_records,)
-    loss_history : torch.Tensor, shape (n_records, R)
-        NaN for a diverged run from the step it diverged.
-    diverged : torch.Tensor, shape (R,), bool
-        Runs whose loss became non-finite (all False when not given).
-    """
+class TanhTrainResult(Result):
+    """What :func:`train_tanh` returns: a :class:`~rnnbias.train.Result` whose ``model`` is a
+    :class:`TanhRNN` and whose loss is the final-output training MSE."""
 
     model: TanhRNN
-    loss: Tensor
-    history_steps: Tensor
-    loss_history: Tensor
-    diverged: Tensor | None = None
 
-    def __post_init__(self) -> None:
-        if self.diverged is None:
-            mask = torch.zeros(self.model.runs, dtype=torch.bool, device=self.model.B.device)
-            object.__setattr__(self, "diverged", mask)
 
-    def __str__(self) -> str:
-        steps = int(self.history_steps[-1]) if len(self.history_steps) else 0
-        text = (
-            f"{self.model.runs} tanh runs: {steps} steps, "
-            f"final training MSE {_finite_range(self.loss)}"
-        )
-        n_div = int(self.diverged.sum())
-        return text + (f" ({n_div} diverged)" if n_div else "")
-
-    def __repr__(self) -> str:
-        return (
-            f"TanhTrainResult(runs={self.model.runs}, records={len(self.history_steps)}, "
-            f"diverged={int(self.diverged.sum())})"
-        )
+_MODELS["TanhRNN"] = TanhRNN
 
 
 def _check_targets(y: object, x: Tensor, runs: int) -> Tensor:
@@ -286,9 +244,11 @@ def train_tanh(
     y: Tensor,
     *,
     lr: float = 0.05,
-    steps: int = 2000,
+    max_steps: int = 2000,
+    tol: float = 0.0,
     record_every: int = 100,
     divergence: str = "warn",
+    steps: int | None = None,
 ) -> TanhTrainResult:
     r"""Full-batch gradient descent on the final-output MSE :math:`\frac1N\sum_n(\hat y_k - y)^2`.
 
@@ -300,8 +260,10 @@ def train_tanh(
         Training inputs, ``N, k >= 1``.
     y : torch.Tensor, shape (N,) or (R, N)
         Targets for the final output.
-    lr, steps, record_every
-        Step size (> 0), number of steps (>= 0), and how often the loss is recorded (>= 1).
+    lr, max_steps, tol, record_every
+        Step size (> 0), step budget (>= 0), stopping tolerance (a run stops once its loss is
+        ``<= tol``; >= 0) and how often the loss is recorded (>= 1). ``steps`` is the old name
+        of ``max_steps``.
     divergence : {"warn", "raise"}
         When a run's loss becomes non-finite: that run stops, its parameters and loss are
         reported as NaN and the other runs train on, with one ``RuntimeWarning`` at the end
@@ -327,9 +289,9 @@ def train_tanh(
 
     Notes
     -----
-    Runs do not interact: the summed loss gives each run exactly its own gradient. A diverged
-    run is computed on from zero parameters (a fixed point with zero gradient), so nothing
-    non-finite reaches the other runs. Cost per step O(R N k d^2) for the forward pass and
+    The loop is :func:`rnnbias.train.loop`, as for every trainer. Runs do not interact: the
+    summed loss gives each run exactly its own gradient, so a diverged run harms no other.
+    Cost per step O(R N k d^2) for the forward pass and
     about twice that for the backward pass.
 
     References
@@ -339,53 +301,35 @@ def train_tanh(
     x = _check_model_and_inputs(model, x)
     y = _check_targets(y, x, model.runs)
     lr = _checks.as_float("lr", lr, positive=True)
-    steps = _checks.as_int("steps", steps, minimum=0)
+    max_steps = _checks.as_int("max_steps", max_steps if steps is None else steps, minimum=0)
+    tol = _checks.as_float("tol", tol, nonnegative=True)
     record_every = _checks.as_int("record_every", record_every, minimum=1)
     divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
-    R = model.runs
-    params = [p.detach().clone().requires_grad_() for p in (model.A, model.B, model.C)]
-    diverged = torch.zeros(R, dtype=torch.bool, device=x.device)
-    nan = float("nan")
-    rec_steps: list[int] = []
-    rec_loss: list[Tensor] = []
-    for step in range(steps + 1):
-        out = _forward(*params, x)[..., -1]  # (R, N), final outputs
-        loss = ((out - y) ** 2).mean(-1)
-        new = None
-        if not math.isfinite(float(loss.detach().sum())):
-            new = ~torch.isfinite(loss.detach()) & ~diverged
-        if new is not None and bool(new.any()):
-            if divergence == "raise":
-                raise DivergenceError(
-                    f"run {int(torch.nonzero(new)[0])} (of {R}) diverged (non-finite loss) at "
-                    f"step {step}; training stopped there (divergence='raise'); try a smaller "
-                    f"lr (got {lr})"
-                )
-            diverged |= new
-            with torch.no_grad():  # computed on from zeros: a fixed point, never reported
-                for p in params:
-                    p[new] = 0.0
-            out = _forward(*params, x)[..., -1]
-            loss = ((out - y) ** 2).mean(-1)
-        last = step == steps or bool(diverged.all())
-        if step % record_every == 0 or last:
-            rec_steps.append(step)
-            shown = loss.detach().clone()
-            rec_loss.append(torch.where(diverged, nan, shown) if bool(diverged.any()) else shown)
-        if last:
-            break
-        grads = torch.autograd.grad(loss.sum(), params)
-        with torch.no_grad():
-            for p, g in zip(params, grads, strict=True):
-                p -= lr * g
-    final = [p.detach() for p in params]
-    if bool(diverged.any()):
-        final = [torch.where(diverged.view(-1, *[1] * (p.ndim - 1)), nan, p) for p in final]
-    history_steps = torch.tensor(rec_steps, device=x.device)
-    _report_divergence(diverged, divergence, hint=f"try a smaller lr (got {lr})")
-    return TanhTrainResult(
-        _unchecked(*final), rec_loss[-1], history_steps, torch.stack(rec_loss), diverged
-    )
+
+    def prepare(runs: Tensor | None, _full: tuple[Tensor, ...]):
+        pick = lambda t, n: t if runs is None or t.ndim < n or len(t) == 1 else t[runs]  # noqa: E731
+        xs, ys = pick(x, 3), pick(y, 2)
+        return _autograd(lambda *ps: ((_forward(*ps, xs)[..., -1] - ys) ** 2).mean(-1))
+
+    params, out = loop(
+        model._params(), prepare, lr, max_steps=max_steps, tol=tol, record_every=record_every,
+        divergence=divergence,
+    )  # fmt: skip
+    _report_divergence(out["diverged"], divergence, hint=f"try a smaller lr (got {lr})")
+    return TanhTrainResult(model=_unchecked(*params), **out)
+
+
+def _autograd(loss_fn):
+    """``f(*params) -> (loss, grads)`` for :func:`rnnbias.train.loop`, by autograd of the
+    summed per-run losses (each run receives its own gradient; non-finite losses add zero)."""
+
+    def f(*ps: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+        leaves = [p.detach().requires_grad_(True) for p in ps]
+        loss = loss_fn(*leaves)
+        total = torch.where(torch.isfinite(loss), loss, 0.0).sum()
+        return loss.detach(), torch.autograd.grad(total, leaves)
+
+    return f
 
 
 @dataclass(frozen=True, eq=False)
@@ -450,6 +394,11 @@ class GRUStudent:
         return self.gru.weight_hh_l0.device
 
     @property
+    def runs(self) -> int:
+        """Number of runs: one (a GRU student is one run)."""
+        return 1
+
+    @property
     def hidden(self) -> int:
         """Hidden size."""
         return self.gru.hidden_size
@@ -508,38 +457,17 @@ def init_gru(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class GRUTrainResult:
-    """What :func:`train_gru` returns: the trained ``student`` (a copy; NaN parameters if it
-    diverged), the final training MSE ``loss`` (a float, NaN if diverged), ``history_steps``
-    and ``loss_history`` (n_records,), and ``diverged``, a (1,) bool tensor (one run)."""
+class GRUTrainResult(Result):
+    """What :func:`train_gru` returns: a :class:`~rnnbias.train.Result` of one run whose
+    ``model`` is the trained :class:`GRUStudent` (a copy; NaN parameters if it diverged), also
+    available as ``student``."""
 
-    student: GRUStudent
-    loss: float
-    history_steps: Tensor
-    loss_history: Tensor
-    diverged: Tensor | None = None
+    model: GRUStudent
 
-    def __post_init__(self) -> None:
-        if self.diverged is None:
-            mask = torch.zeros(1, dtype=torch.bool, device=self.history_steps.device)
-            object.__setattr__(self, "diverged", mask)
-
-    def __str__(self) -> str:
-        steps = int(self.history_steps[-1]) if len(self.history_steps) else 0
-        if bool(self.diverged.any()):
-            return (
-                f"GRU, hidden {self.student.hidden}: diverged at step {steps} (non-finite "
-                f"loss); parameters and loss are NaN"
-            )
-        return (
-            f"GRU, hidden {self.student.hidden}: {steps} steps, final training MSE {self.loss:.4g}"
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"GRUTrainResult(hidden={self.student.hidden}, records={len(self.history_steps)}, "
-            f"diverged={bool(self.diverged.any())})"
-        )
+    @property
+    def student(self) -> GRUStudent:
+        """The trained student (the same object as ``model``)."""
+        return self.model
 
 
 def train_gru(
@@ -548,9 +476,11 @@ def train_gru(
     y: Tensor,
     *,
     lr: float = 0.1,
-    steps: int = 1000,
+    max_steps: int = 1000,
+    tol: float = 0.0,
     record_every: int = 100,
     divergence: str = "raise",
+    steps: int | None = None,
 ) -> GRUTrainResult:
     r"""Full-batch GD on the final-output MSE :math:`\frac1N\sum_n(\hat y_k - y)^2` of a GRU.
 
@@ -561,7 +491,7 @@ def train_gru(
     student : GRUStudent
     x : torch.Tensor, shape (N, k), ``N, k >= 1``
     y : torch.Tensor, shape (N,)
-    lr, steps, record_every
+    lr, max_steps, tol, record_every, steps
         As in :func:`train_tanh`.
     divergence : {"raise", "warn"}
         If the loss becomes non-finite: raise :class:`~rnnbias.train.DivergenceError` at that
@@ -600,43 +530,32 @@ def train_gru(
             f"{tuple(y.shape)}"
         )
     lr = _checks.as_float("lr", lr, positive=True)
-    steps = _checks.as_int("steps", steps, minimum=0)
+    max_steps = _checks.as_int("max_steps", max_steps if steps is None else steps, minimum=0)
+    tol = _checks.as_float("tol", tol, nonnegative=True)
     record_every = _checks.as_int("record_every", record_every, minimum=1)
     divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
     student = copy.deepcopy(student)
-    params = student.parameters()
-    diverged = torch.zeros(1, dtype=torch.bool, device=x.device)
-    rec_steps: list[int] = []
-    rec_loss: list[float] = []
-    for step in range(steps + 1):
-        loss = ((student._run(x)[:, -1] - y) ** 2).mean()
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            if divergence == "raise":
-                raise DivergenceError(
-                    f"GRU training diverged at step {step}: non-finite loss; try a smaller lr "
-                    f"(got {lr})"
-                )
-            diverged[0] = True
-            rec_steps.append(step)
-            rec_loss.append(float("nan"))
-            with torch.no_grad():
-                for p in params:
-                    p.fill_(float("nan"))
-            break
-        if step % record_every == 0 or step == steps:
-            rec_steps.append(step)
-            rec_loss.append(value)
-        if step == steps:
-            break
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            for p, g in zip(params, grads, strict=True):
-                p -= lr * g
-    history_steps = torch.tensor(rec_steps, device=x.device)
-    history = torch.tensor(rec_loss, dtype=torch.float64, device=x.device)
-    _report_divergence(diverged, divergence, hint=f"try a smaller lr (got {lr})")
-    return GRUTrainResult(student, rec_loss[-1], history_steps, history, diverged)
+    modules = {"gru": student.gru, "readout": student.readout}
+    names = [(m, n) for m, mod in modules.items() for n, _ in mod.named_parameters()]
+
+    def loss(*ps: Tensor) -> Tensor:  # one run: the parameters carry a run axis of size 1
+        value = {m: {} for m in modules}
+        for (m, n), p in zip(names, ps, strict=True):
+            value[m][n] = p[0]
+        states, _ = torch.func.functional_call(student.gru, value["gru"], (x.unsqueeze(-1),))
+        out = torch.func.functional_call(student.readout, value["readout"], (states[:, -1],))
+        return ((out.squeeze(-1) - y) ** 2).mean().unsqueeze(0)
+
+    params, out = loop(
+        tuple(p.detach().unsqueeze(0) for p in student.parameters()),
+        lambda _runs, _full: _autograd(loss), lr, max_steps=max_steps, tol=tol,
+        record_every=record_every, divergence=divergence,
+    )  # fmt: skip
+    with torch.no_grad():  # (NaN parameters are set directly: a diverged student is reported)
+        for p, q in zip(student.parameters(), params, strict=True):
+            p.copy_(q[0])
+    _report_divergence(out["diverged"], divergence, hint=f"try a smaller lr (got {lr})")
+    return GRUTrainResult(model=student, **out)
 
 
 def memory_profile(model: TanhRNN | GRUStudent, x: Tensor) -> Tensor:

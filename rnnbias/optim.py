@@ -40,7 +40,6 @@ Introduced in chapter 9, "When the bias breaks". Public name: :func:`train_autog
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -48,7 +47,7 @@ from torch import Tensor
 
 from . import _checks
 from .linear import LinearRNN, _check_model, _unchecked
-from .train import TrainResult, _report_divergence
+from .train import TrainResult, _report_divergence, _track_values, loop
 
 __all__ = ["train_autograd"]
 
@@ -152,7 +151,7 @@ def train_autograd(
         Keep the loss (and tracked values) every this many steps, and at the last step.
     divergence : {"warn", "raise"}
         On a non-finite loss: warn once after training, or raise
-        :class:`~rnnbias.train.DivergenceError` at the end of training.
+        :class:`~rnnbias.train.DivergenceError` at the step it happens (naming run and step).
     track : mapping of str to callable, optional
         Functions of the current model recorded with the loss, as in
         :func:`~rnnbias.train.train_gd`. Each must return a tensor (or array) with a leading
@@ -194,8 +193,7 @@ def train_autograd(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     optimizer = _checks.as_choice("optimizer", optimizer, OPTIMIZERS)
-    R, structure = model.runs, model.structure
-    device = model.B.device
+    R, structure, device = model.runs, model.structure, model.B.device
     lr = _check_lr(lr, R, device)
     max_steps = _checks.as_int("max_steps", max_steps, minimum=0)
     tol = _checks.as_float("tol", tol, nonnegative=True)
@@ -208,115 +206,42 @@ def train_autograd(
     record_every = _checks.as_int("record_every", record_every, minimum=1)
     divergence = _checks.as_choice("divergence", divergence, ("warn", "raise"))
     track = _checks.as_track("track", track)
+    checked = []
 
-    # All parameters of a run live in one row of a flat (R, P) tensor; A, B, C are views of
-    # it. The optimiser then costs a handful of tensor operations per step, whatever the model.
-    shapes = [tuple(p.shape[1:]) for p in model]
-    sizes = [math.prod(shape) for shape in shapes]
-    offsets = [sum(sizes[:i]) for i in range(3)]
+    def prepare(runs: Tensor | None, full: tuple[Tensor, ...]):
+        """loss_fn sees every run: the stopped ones frozen (non-finite rows as zeros)."""
+        ok = [torch.isfinite(p).flatten(1).all(1).view(-1, *[1] * (p.ndim - 1)) for p in full]
+        base = [torch.where(o, p, 0.0) for o, p in zip(ok, full, strict=True)]
 
-    def unflat(flat: Tensor) -> list[Tensor]:
-        return [
-            flat[:, o : o + n].view(R, *shape)
-            for o, n, shape in zip(offsets, sizes, shapes, strict=True)
-        ]
+        def f(*ps: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+            leaves = [p.detach().requires_grad_(True) for p in ps]
+            whole = leaves if runs is None else [
+                b.index_copy(0, runs, q) for b, q in zip(base, leaves, strict=True)
+            ]  # fmt: skip
+            with _checks.overflow_reported():  # a run whose loss turns NaN is reported
+                loss = loss_fn(_unchecked(*whole, structure))
+            if not checked:
+                checked.append(_check_loss(loss, R, device))
+            loss = loss if runs is None else loss[runs]
+            total = torch.where(torch.isfinite(loss), loss, 0.0).sum()
+            grads = torch.autograd.grad(total, leaves, allow_unused=True)
+            gA, gB, gC = (
+                torch.zeros_like(q) if g is None else g for q, g in zip(leaves, grads, strict=True)
+            )
+            if structure == "symmetric":  # the projection train_gd uses: stays on the set
+                gA, gB = 0.5 * (gA + gA.mT), 0.5 * (gB + gC)
+                gC = gB
+            return loss.detach(), (gA, gB, gC)
 
-    flat = torch.cat([p.detach().reshape(R, -1) for p in model], dim=1)
-    lr_col = lr.unsqueeze(1) if isinstance(lr, Tensor) else lr
-    if optimizer == "adam":
-        m_state = torch.zeros_like(flat)
-        v_state = torch.zeros_like(flat)
-    active = torch.ones(R, dtype=torch.bool, device=device)
-    converged = torch.zeros(R, dtype=torch.bool, device=device)
-    diverged = torch.zeros(R, dtype=torch.bool, device=device)
-    steps = torch.zeros(R, dtype=torch.int64, device=device)
-    last_loss = torch.zeros(R, dtype=torch.float64, device=device)
-    rec_steps: list[int] = []
-    rec_loss: list[Tensor] = []
-    rec_track: dict[str, list[Tensor]] = {name: [] for name in track}
-    nan = float("nan")
-    all_active = True  # fast path: no masks while every run is still training
+        return f
 
-    def reported() -> LinearRNN:
-        """The current model (a copy) with diverged runs shown as NaN."""
-        shown = torch.where(diverged.unsqueeze(1), nan, flat) if not all_active else flat.clone()
-        return _unchecked(*unflat(shown), structure)
+    def record(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        return _track_values(track, _unchecked(*params, structure))
 
-    step = 0
-    while True:
-        leaf = flat.detach().requires_grad_(True)
-        with _checks.overflow_reported():  # a run whose loss turns NaN is reported below
-            loss = loss_fn(_unchecked(*unflat(leaf), structure))
-        if step == 0:
-            _check_loss(loss, R, device)
-        loss_d = loss.detach()
-        finite_sum = math.isfinite(float(loss_d.sum()))
-        if not finite_sum or float(loss_d.min()) <= tol or not all_active:
-            finite = torch.isfinite(loss_d)
-            bad = active & ~finite
-            if bool(bad.any()):
-                diverged |= bad
-                steps[bad] = step
-                # a diverged run is computed on from zeros (never reported), so that nothing
-                # non-finite reaches loss_fn or the other runs again
-                flat = torch.where(bad.unsqueeze(1), 0.0, flat)
-            newly = active & finite & (loss_d <= tol)
-            if bool(newly.any()):
-                converged |= newly
-                steps[newly] = step
-            # stopped runs keep the loss they stopped with; diverged ones report NaN
-            last_loss = torch.where(active, loss_d, last_loss)
-            last_loss = torch.where(diverged, nan, last_loss)
-            active &= ~(bad | newly)
-            all_active = bool(active.all())
-            loss = torch.where(finite, loss, torch.zeros_like(loss))
-        else:
-            last_loss = loss_d
-        last = step == max_steps or not bool(active.any())
-        if step % record_every == 0 or last:
-            rec_steps.append(step)
-            rec_loss.append(last_loss.clone())
-            if track:
-                current = reported()
-                for name, fn in track.items():
-                    value = _checks.tracked(f"track[{name!r}]", fn(current), R, device)
-                    rec_track[name].append(value.detach().clone())
-        if last:
-            break
-
-        (grad,) = torch.autograd.grad(loss.sum(), leaf, allow_unused=True)
-        if grad is None:
-            grad = torch.zeros_like(flat)
-        if structure == "symmetric":  # the projection train_gd uses: stays on the set exactly
-            gA, gB, gC = unflat(grad)
-            gBC = 0.5 * (gB + gC)
-            grad = torch.cat([(0.5 * (gA + gA.mT)).reshape(R, -1), gBC, gBC], dim=1)
-
-        if optimizer == "gd":
-            update = lr_col * grad
-        else:  # Adam, in the order of operations of torch.optim.Adam (single-tensor path)
-            t = step + 1
-            bias1, bias2_sqrt = 1.0 - beta1**t, math.sqrt(1.0 - beta2**t)
-            m_state = torch.lerp(m_state, grad, 1.0 - beta1)
-            v_state = v_state * beta2 + (1.0 - beta2) * grad * grad
-            denom = v_state.sqrt() / bias2_sqrt + eps
-            update = lr_col / bias1 * (m_state / denom)
-        if all_active:
-            flat = flat - update
-        else:
-            flat = torch.where(active.unsqueeze(1), flat - update, flat)
-        step += 1
-
-    steps[active] = step  # runs that never stopped took every step
-    _report_divergence(diverged, divergence)
-
-    return TrainResult(
-        model=reported(),
-        loss=last_loss,
-        steps=steps,
-        converged=converged,
-        diverged=diverged,
-        history_steps=torch.tensor(rec_steps, dtype=torch.int64, device=device),
-        loss_history=torch.stack(rec_loss),
-        tracked={name: torch.stack(values) for name, values in rec_track.items()},
-    )
+    params, out = loop(
+        tuple(p.detach() for p in model), prepare, lr, max_steps=max_steps, tol=tol,
+        record_every=record_every, divergence=divergence, record=record if track else None,
+        adam=(beta1, beta2, eps) if optimizer == "adam" else None,
+    )  # fmt: skip
+    _report_divergence(out["diverged"], divergence)
+    return TrainResult(model=_unchecked(*params, structure), **out)

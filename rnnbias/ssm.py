@@ -415,7 +415,7 @@ def train_gd(
     if device.type == "cpu" and _fast.AVAILABLE:  # compiled kernel, same numbers (tests)
         return _train_compiled(model, target, weight, lrs, tol, max_steps, record_every, divergence)
 
-    def prepare(runs: Tensor | None):
+    def prepare(runs: Tensor | None, _full: tuple[Tensor, ...]):
         """The loss and gradient of the runs ``runs`` (None: all), for :func:`~.train.loop`."""
         pick = lambda t: t if runs is None or t.ndim == 1 or len(t) == 1 else t[runs]  # noqa: E731
         f = _loss_and_grad(k_max, pick(target), pick(weight))

@@ -161,19 +161,22 @@ class Result:
         ]
 
     def to_dict(self) -> dict[str, object]:
-        """Every field as NumPy arrays (``model/<field>`` for the model's, e.g. ``model/A``;
-        ``loss``, ..., ``stop_reason``, ``tracked/<name>``), for saving or for other tools."""
+        """Every field as NumPy arrays (``model/<field>`` for the model's, e.g. ``model/A``, or
+        ``model/gru.<name>`` for a torch module's; ``loss``, ..., ``stop_reason``,
+        ``tracked/<name>``, and a family's own fields), for saving or for other tools."""
         out: dict[str, object] = {"model": type(self.model).__name__}
+        numpy = lambda v: v.detach().cpu().numpy() if torch.is_tensor(v) else v  # noqa: E731
         for f in dataclasses.fields(self.model):
             value = getattr(self.model, f.name)
-            out[f"model/{f.name}"] = (
-                value.detach().cpu().numpy() if torch.is_tensor(value) else value
-            )
-        for name in ("loss", "steps", "converged", "diverged", "history_steps", "loss_history"):
-            out[name] = getattr(self, name).detach().cpu().numpy()
+            items = value.state_dict().items() if hasattr(value, "state_dict") else [("", value)]
+            for name, v in items:
+                out[f"model/{f.name}" + (f".{name}" if name else "")] = numpy(v)
+        for f in dataclasses.fields(self):  # (lists, such as a flow's models, are left out)
+            if f.name not in ("model", "tracked") and not isinstance(getattr(self, f.name), list):
+                out[f.name] = numpy(getattr(self, f.name))
         out["stop_reason"] = self.stop_reason
         for name, value in self.tracked.items():
-            out[f"tracked/{name}"] = value.detach().cpu().numpy()
+            out[f"tracked/{name}"] = numpy(value)
         return out
 
     def save(self, path: str | os.PathLike) -> None:
@@ -190,6 +193,11 @@ class Result:
 
         with np.load(path, allow_pickle=False) as data:
             get = lambda name: torch.from_numpy(data[name].copy())  # noqa: E731
+            if str(data["model"]) not in _MODELS:
+                raise ValueError(
+                    f"{path} holds a {data['model']} result, which load cannot rebuild (it reads "
+                    f"{sorted(_MODELS)}); read its arrays with numpy.load"
+                )
             model_cls = _MODELS[str(data["model"])]
             model = object.__new__(model_cls)  # as saved: no validation (diverged runs are NaN)
             for f in dataclasses.fields(model_cls):
@@ -197,8 +205,12 @@ class Result:
                 value = str(value) if value.dtype.kind == "U" else torch.from_numpy(value.copy())
                 object.__setattr__(model, f.name, value)
             tracked = {n[8:]: get(n) for n in data.files if n.startswith("tracked/")}
-            names = ("loss", "steps", "converged", "diverged", "history_steps", "loss_history")
-            return cls(model, *(get(name) for name in names), tracked=tracked)
+            own = [f.name for f in dataclasses.fields(cls) if f.name not in ("model", "tracked")]
+            if any(n not in data.files for n in own):
+                raise ValueError(f"{path} lacks fields of {cls.__name__}: it cannot be rebuilt")
+            fields = {n: int(data[n]) if data[n].dtype.kind == "i" and not data[n].ndim else get(n)
+                      for n in own}  # fmt: skip
+            return cls(model=model, tracked=tracked, **fields)
 
     def _worst_loss(self) -> str:
         finite = self.loss[~self.diverged]
@@ -210,7 +222,8 @@ class Result:
     def __str__(self) -> str:
         """A one-line summary that fits a notebook's output column (``print(result)``)."""
         return (
-            f"{self.model.runs} runs: {int(self.converged.sum())} converged, "
+            f"{self.model.runs} run{'s' * (self.model.runs != 1)}: {int(self.converged.sum())} "
+            f"converged, "
             f"{int(self.diverged.sum())} diverged; at most {self._most_steps()} steps, "
             f"final loss <= {self._worst_loss()}"
         )
@@ -516,10 +529,29 @@ def drive(
     }
 
 
+def _adam(
+    grads: tuple[Tensor, ...],
+    moments: list[list[Tensor]],
+    t: int,
+    adam: tuple[float, float, float],
+    step_lr: Tensor,
+) -> tuple[tuple[Tensor, ...], Tensor]:
+    """Adam's direction at step ``t`` (moments updated in place, in the order of operations of
+    ``torch.optim.Adam``) and the step sizes with the first moment's bias correction."""
+    beta1, beta2, eps = adam
+    m, v = moments
+    for i, g in enumerate(grads):
+        m[i] = torch.lerp(m[i], g, 1.0 - beta1)
+        v[i] = v[i] * beta2 + (1.0 - beta2) * g * g
+    root = math.sqrt(1.0 - beta2**t)
+    direction = tuple(mi / (vi.sqrt() / root + eps) for mi, vi in zip(m, v, strict=True))
+    return direction, step_lr / (1.0 - beta1**t)
+
+
 def _raise_divergence(run: int, R: int, step: int) -> None:
     raise DivergenceError(
         f"run {run} (of {R}) diverged (non-finite loss) at step {step}; training stopped there "
-        "(divergence='raise'). A smaller lr or clip may help."
+        "(divergence='raise'). A smaller lr may help."
     )
 
 
@@ -552,7 +584,7 @@ def _train_tensor(
     """:func:`train_gd` by batched tensor operations (any device), through :func:`loop`."""
     structure, k_max = model.structure, max(ks)
 
-    def prepare(runs: Tensor | None):
+    def prepare(runs: Tensor | None, _full: tuple[Tensor, ...]):
         """The loss-and-gradient closure for the computed runs (all runs if ``runs`` is None)."""
         if runs is None:
             return _loss_and_grad(structure, k_max, target, weights)
@@ -573,7 +605,7 @@ def _train_tensor(
 
 def loop(
     params: tuple[Tensor, ...],
-    prepare: Callable[[Tensor | None], Callable[..., tuple[Tensor, tuple[Tensor, ...]]]],
+    prepare: Callable[..., Callable[..., tuple[Tensor, tuple[Tensor, ...]]]],
     lr: float | Tensor,
     *,
     max_steps: int,
@@ -583,19 +615,23 @@ def loop(
     divergence: str = "warn",
     progress: bool = False,
     record: Callable[[tuple[Tensor, ...]], dict[str, Tensor]] | None = None,
+    adam: tuple[float, float, float] | None = None,
 ) -> tuple[tuple[Tensor, ...], dict[str, object]]:
-    r"""Batched gradient descent :math:`\theta_r \leftarrow \theta_r - \eta_r \nabla L_r`, the
-    loop of the trainers' tensor paths (any device).
+    r"""Batched gradient descent :math:`\theta_r \leftarrow \theta_r - \eta_r \nabla L_r` (or
+    Adam), the one loop of every trainer's tensor path (any device).
 
-    ``params`` are tensors with a leading run axis ``R``; ``prepare(idx)`` returns the function
-    ``f(*params) -> (loss (R_c,), grads)`` for the runs ``idx`` (None: all). A run stops at the
+    ``params`` are tensors with a leading run axis ``R``; ``prepare(idx, full)`` returns the
+    function ``f(*params) -> (loss (R_c,), grads)`` for the runs ``idx`` (None: all; ``full``:
+    every run's current parameters, for losses that need the whole batch). A run stops at the
     first step where its loss is ``<= tol`` (converged) or non-finite (diverged; its parameters
     and loss are then NaN), else at ``max_steps``; stopped runs are frozen. The stopping state
     lives on the device: the host looks at it every step on a CPU and every 32 steps on other
     devices (no synchronisation in between), and drops stopped runs from the computation once
     at most half of the computed ones are active. ``record(params)`` returns the tracked values
     at the history's steps (0, ``record_every``, ..., and the last). With ``divergence="raise"``
-    a diverged run raises :class:`DivergenceError` naming its step. Returns the final parameters
+    a diverged run raises :class:`DivergenceError` naming its step. ``adam=(beta1, beta2, eps)``
+    replaces the gradient by Adam's direction (see :func:`rnnbias.optim.train_autograd`), its
+    moment estimates kept per run and compacted with the parameters. Returns the final parameters
     and the fields ``loss``, ``steps``, ``converged``, ``diverged``, ``history_steps``,
     ``loss_history`` and ``tracked`` of a result.
     """
@@ -609,10 +645,12 @@ def loop(
         "loss": torch.full((R,), math.nan, dtype=torch.float64, device=dev),
     }
     idx: Tensor | None = None  # the computed runs (None: all)
-    f, cur, lr_c, c = prepare(None), tuple(full), lr, dict(state)  # c: the computed runs'
+    cur, lr_c, c = tuple(full), lr, dict(state)  # c: the computed runs'
+    f = prepare(None, cur)
     rec_steps: list[int] = []
     rec_loss: list[Tensor] = []
     rec_track: list[dict[str, Tensor]] = []
+    moments = [[torch.zeros_like(p) for p in params] for _ in range(2 if adam else 0)]
     bar = _progress_bar(progress, max_steps)
 
     def merged() -> tuple[list[Tensor], dict[str, Tensor]]:
@@ -650,13 +688,16 @@ def loop(
                 full, state = merged()
                 keep = torch.nonzero(c["active"]).squeeze(1)
                 idx = keep if idx is None else idx[keep]
-                f = prepare(idx)
+                f = prepare(idx, tuple(full))
                 cur, grads = tuple(p[keep] for p in cur), tuple(g[keep] for g in grads)
                 c = {k: v[keep] for k, v in c.items()}
                 lr_c = lr_c[keep] if isinstance(lr_c, Tensor) else lr_c
+                moments = [[m[keep] for m in ms] for ms in moments]
         if clip is not None:
             grads = _clip(grads, clip)
         step_lr = lr_c * c["active"].to(torch.float64)
+        if adam is not None:
+            grads, step_lr = _adam(grads, moments, step + 1, adam, step_lr)
         cur = tuple(
             p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g for p, g in zip(cur, grads, strict=True)
         )

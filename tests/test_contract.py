@@ -419,15 +419,14 @@ def test_tanh_divergence_is_per_run_and_the_result_prints():
     with pytest.warns(RuntimeWarning, match="2 of 3 runs diverged"):
         res = nl.train_tanh(m, X, y, steps=3, record_every=1)
     assert res.diverged.tolist() == [False, True, True] and bool(res.loss[0].isfinite())
-    assert (
-        str(res) == f"3 tanh runs: 3 steps, final training MSE {float(res.loss[0]):.4g} to "
-        f"{float(res.loss[0]):.4g} (2 diverged)"
+    assert str(res) == (
+        f"3 runs: 0 converged, 2 diverged; at most 3 steps, final loss <= {float(res.loss[0]):.4g}"
     )
     every = nl.TanhRNN(m.A[1:], m.B[1:], m.C[1:])
     with pytest.warns(RuntimeWarning, match="2 of 2 runs diverged"):
         gone = nl.train_tanh(every, X, y, steps=100)
     assert int(gone.history_steps[-1]) == 0  # stops once every run diverged
-    assert "final training MSE nan (2 diverged)" in str(gone)
+    assert "2 diverged" in str(gone) and str(gone).endswith("final loss <= nan")
 
 
 # --- overflow: NaN never without a message ---------------------------------------------------
@@ -549,7 +548,7 @@ def test_vandermonde_atoms_that_overflow_are_refused():
     [
         (
             lambda: lazy.train_lazy(lazy.init_wide(8, 0, sigma_w=1e100), TEACHER, 3, T=6),
-            "train_lazy: the loss of the initial model is non-finite",
+            r"run 0 \(of 1\) diverged \(non-finite loss\) at step 0",
         ),
         (
             lambda: rb.integrate_flow(BIG, TEACHER, 200, 0.1),
@@ -677,31 +676,63 @@ GRU = nl.init_gru(3, 0.5)
 EMPTY_STEPS = torch.ones(0, dtype=torch.int64)
 RESULTS = {
     "TanhTrainResult empty": lambda: nl.TanhTrainResult(
-        TANH1, torch.ones(0, dtype=F64), EMPTY_STEPS, torch.ones(0, 1, dtype=F64)
+        TANH1,
+        torch.ones(0, dtype=F64),
+        EMPTY_STEPS,
+        *[torch.ones(0, dtype=torch.bool)] * 2,
+        EMPTY_STEPS,
+        torch.ones(0, 1, dtype=F64),
     ),
     "TanhTrainResult nan": lambda: nl.TanhTrainResult(
         TANH1,
         torch.full((1,), math.nan, dtype=F64),
         torch.zeros(1, dtype=torch.int64),
+        torch.zeros(1, dtype=torch.bool),
+        torch.ones(1, dtype=torch.bool),
+        torch.zeros(1, dtype=torch.int64),
         torch.full((1, 1), math.nan, dtype=F64),
     ),
     "GRUTrainResult empty": lambda: nl.GRUTrainResult(
-        GRU, math.nan, EMPTY_STEPS, torch.ones(0, dtype=F64)
+        GRU,
+        torch.full((1,), math.nan, dtype=F64),
+        torch.zeros(1, dtype=torch.int64),
+        *[torch.zeros(1, dtype=torch.bool)] * 2,
+        EMPTY_STEPS,
+        torch.ones(0, 1, dtype=F64),
     ),
     "LazyResult empty": lambda: lazy.LazyResult(
         lazy.init_wide(4, [0, 1], sigma_w=0.5),
-        *[torch.ones(2, 4, dtype=F64)] * 2,
-        torch.ones(4, dtype=F64),
-        2,
         torch.full((2,), math.nan, dtype=F64),
+        torch.zeros(2, dtype=torch.int64),
+        *[torch.zeros(2, dtype=torch.bool)] * 2,
         EMPTY_STEPS,
-        torch.ones(0, dtype=torch.bool),
+        torch.ones(0, 2, dtype=F64),
+        taps0=torch.ones(2, 4, dtype=F64),
+        taps=torch.ones(2, 4, dtype=F64),
+        target=torch.ones(4, dtype=F64),
+        k=2,
     ),
     "FlowResult empty": lambda: flow.FlowResult(
-        M1, torch.ones(0, dtype=F64), torch.ones(0, 1, dtype=F64), [], 0, 0
+        M1,
+        torch.ones(0, dtype=F64),
+        EMPTY_STEPS,
+        *[torch.ones(0, dtype=torch.bool)] * 2,
+        EMPTY_STEPS,
+        torch.ones(0, 1, dtype=F64),
+        times=torch.ones(0, dtype=F64),
+        models=[],
+        n_rejected=0,
     ),
     "FlowResult nan": lambda: flow.FlowResult(
-        M1, torch.ones(1, dtype=F64), torch.full((1, 1), math.nan, dtype=F64), [M1], 1, 0
+        M1,
+        torch.full((1,), math.nan, dtype=F64),
+        torch.ones(1, dtype=torch.int64),
+        *[torch.zeros(1, dtype=torch.bool)] * 2,
+        torch.ones(1, dtype=torch.int64),
+        torch.full((1, 1), math.nan, dtype=F64),
+        times=torch.ones(1, dtype=F64),
+        models=[M1],
+        n_rejected=0,
     ),
 }
 

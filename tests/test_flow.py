@@ -53,7 +53,7 @@ def test_the_flow_conserves_q_while_gradient_descent_drifts():
     assert drift <= 1e-10  # measured 8e-13: the solver's global error, not O(rtol) per step
     gd = rb.train_gd(model, TEACHER, 4, lr=1e-2, tol=0.0, max_steps=500).model
     assert float((balance.imbalance(gd) - q0).abs().max()) > 1e-4  # measured 5e-3, O(lr)
-    assert float(res.loss[-1, 0]) < 1e-3 * float(res.loss[0, 0])  # and the flow did move
+    assert float(res.loss[0]) < 1e-3 * float(res.loss_history[0, 0])  # and the flow did move
 
 
 @pytest.mark.parametrize("structure", ["diagonal", "symmetric"])
@@ -61,7 +61,7 @@ def test_structured_flows_descend_and_keep_their_structure(structure):
     model = rb.init_gaussian(5, [0.4, 0.8], seed=[0, 1], structure=structure)
     times = torch.linspace(0, 4, 9, dtype=F64)
     res = rb.integrate_flow(model, TEACHER, 5, 4.0, times=times)
-    assert (res.loss[1:] < res.loss[:-1]).all()  # gradient flow is a descent flow
+    assert (res.loss_history[1:] < res.loss_history[:-1]).all()  # gradient flow is a descent flow
     end = res.model
     assert end.structure == structure
     LinearRNN(*end, structure)  # still passes validation
@@ -75,10 +75,10 @@ def test_output_times_are_hit_exactly_and_recorded():
     model = rb.init_gaussian(3, [0.3, 0.7, 1.0], seed=[0, 1, 2])
     res = rb.integrate_flow(model, TEACHER, 3, 2.0, times=[0.0, 0.3, 1.0, 1.7])
     assert res.times.tolist() == [0.0, 0.3, 1.0, 1.7, 2.0]  # t_end appended
-    assert res.times.dtype == F64 and res.loss.shape == (5, 3) and len(res.models) == 5
+    assert res.times.dtype == F64 and res.loss_history.shape == (5, 3) and len(res.models) == 5
     assert res.model is res.models[-1]
     assert torch.equal(res.models[0].A, model.A)
-    for m, loss in zip(res.models, res.loss, strict=True):
+    for m, loss in zip(res.models, res.loss_history, strict=True):
         torch.testing.assert_close(loss, rb.population_loss(m, TEACHER, 3), rtol=1e-12, atol=0)
     assert repr(res).startswith("FlowResult(runs=3, t_end=2, n_times=5, n_steps=")
     assert str(res).startswith("flow of 3 runs to t = 2: ") and len(str(res)) <= 78
@@ -94,7 +94,7 @@ def test_runs_in_one_batch_agree_with_runs_alone_and_outputs_all():
         alone = rb.integrate_flow(model.select(r), TEACHER, 4, 1.0, outputs="all", h0=1e-3)
         assert _distance(alone.model, both.model.select(r)) < 1e-9  # shared steps differ
     expected = rb.population_loss(both.model, TEACHER, 4, outputs="all")
-    torch.testing.assert_close(both.loss[-1], expected, rtol=1e-12, atol=0)
+    torch.testing.assert_close(both.loss, expected, rtol=1e-12, atol=0)
 
 
 def test_a_stationary_point_stays_put_in_few_steps():

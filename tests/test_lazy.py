@@ -127,9 +127,16 @@ def test_k_equal_one_and_step_budget():
     assert capped.steps.tolist() == [2] and not bool(capped.converged.any())
 
 
-def test_divergence_raises():
-    with pytest.raises(DivergenceError, match="diverged at step"):
+def test_divergence_raises_or_is_reported_per_run():
+    with pytest.raises(DivergenceError, match=r"run 0 \(of 1\) diverged .* at step 3"):
         lazy.train_lazy(lazy.init_wide(20, 0, sigma_w=1.0), rb.memoryless(), 3, lr=50.0)
+    m = lazy.init_wide(20, [0, 1], sigma_w=1.0)
+    m = lazy.WideRNN(m.W, m.F, m.C * torch.tensor([[1.0], [1e200]], dtype=torch.float64))
+    with pytest.warns(RuntimeWarning, match="1 of 2 runs diverged"):
+        res = lazy.train_lazy(m, rb.memoryless(), 3, T=5, divergence="warn")
+    assert res.stop_reason == ["converged", "diverged"] and bool(res.taps[1].isnan().all())
+    alone = lazy.train_lazy(_pick(m, 0), rb.memoryless(), 3, T=5)
+    assert torch.equal(res.model.W[0], alone.model.W[0])  # run 0 untouched by run 1
 
 
 def test_float32_is_refused():

@@ -46,7 +46,7 @@ def test_training_lowers_the_loss_and_runs_are_independent():
     assert bool((together.loss_history[-1] < 0.5 * together.loss_history[0]).all())
     alone = nl.train_tanh(m.select(1), x, y, lr=0.05, steps=200, record_every=50)
     torch.testing.assert_close(alone.model.A[0], together.model.A[1], rtol=1e-12, atol=1e-14)
-    assert str(together).startswith("2 tanh runs: 200 steps")
+    assert str(together).startswith("2 runs: 0 converged, 0 diverged; at most 200 steps")
 
 
 def test_divergence_is_reported_per_run_and_the_other_runs_train_on():
@@ -63,7 +63,7 @@ def test_divergence_is_reported_per_run_and_the_other_runs_train_on():
     alone = nl.train_tanh(m.select(0), x, y, lr=0.05, steps=40, record_every=10)
     assert torch.equal(res.model.A[0], alone.model.A[0])  # run 0 untouched by run 1
     assert torch.equal(res.loss_history[:, 0], alone.loss_history[:, 0])
-    assert str(res).endswith("(1 diverged)") and "nan" not in str(res)
+    assert "1 diverged" in str(res) and "nan" not in str(res)
     with pytest.raises(rb.DivergenceError, match=r"run 1 \(of 2\) diverged .* at step 0"):
         nl.train_tanh(m, x, y, lr=0.05, steps=40, divergence="raise")
 
@@ -145,16 +145,17 @@ def test_gru_training_lowers_the_loss_and_leaves_the_student_unchanged():
     before = s.gru.weight_hh_l0.detach().clone()
     res = nl.train_gru(s, x, y, lr=0.2, steps=100, record_every=25)
     assert torch.equal(s.gru.weight_hh_l0.detach(), before)
-    assert res.loss_history.shape == (5,) and res.loss < 0.5 * float(res.loss_history[0])
-    assert str(res).startswith("GRU, hidden 5: 100 steps")
+    assert res.loss_history.shape == (5, 1) and bool(res.loss < 0.5 * res.loss_history[0])
+    assert str(res).startswith("1 run: 0 converged, 0 diverged; at most 100 steps")
+    assert res.student is res.model and res.stop_reason == ["max_steps"]
     assert res.diverged.tolist() == [False]
-    with pytest.raises(rb.DivergenceError, match="GRU training diverged at step"):
+    with pytest.raises(rb.DivergenceError, match=r"run 0 \(of 1\) diverged .* at step"):
         nl.train_gru(s, 50 * x, 1e6 * y, lr=1e4, steps=50)
     with pytest.warns(RuntimeWarning, match="1 of 1 runs diverged"):
         bad = nl.train_gru(s, 50 * x, 1e6 * y, lr=1e4, steps=50, divergence="warn")
     assert bad.diverged.tolist() == [True] and math.isnan(bad.loss)
     assert all(bool(p.isnan().all()) for p in bad.student.parameters())
-    assert str(bad).startswith("GRU, hidden 5: diverged at step")
+    assert "1 diverged" in str(bad) and bad.stop_reason == ["diverged"]
 
 
 @pytest.mark.parametrize(

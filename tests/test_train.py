@@ -2,6 +2,7 @@
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -278,6 +279,47 @@ def test_stop_reason_and_save_load_round_trip(tmp_path):
     assert (
         d["loss_history"].shape == tuple(res.loss_history.shape) and d["model/structure"] == "full"
     )
+
+
+def _family_results():
+    from rnnbias import lazy
+    from rnnbias import nonlinear as nl
+
+    x = torch.randn(8, 4, dtype=F64, generator=torch.Generator().manual_seed(0))
+    y = x.sum(-1)
+    teacher = rb.memoryless()
+    return {
+        "ssm": rb.ssm.train_gd(rb.ssm.init_complex(3, 0.3, [0, 1]), teacher, 3, lr=0.05,
+                               max_steps=20),
+        "adam": rb.train_autograd(rb.init_gaussian(3, 0.3, [0, 1]),
+                                  lambda m: rb.population_loss(m, teacher, 3),
+                                  optimizer="adam", lr=0.01, max_steps=20),
+        "tanh": nl.train_tanh(nl.init_tanh(3, 0.5, [0, 1]), x, y, max_steps=20, record_every=5),
+        "lazy": lazy.train_lazy(lazy.init_wide(10, [0, 1], sigma_w=0.7), teacher, 3, T=6),
+        "gru": nl.train_gru(nl.init_gru(3, 0.5), x, y, max_steps=20, record_every=5),
+        "flow": rb.integrate_flow(rb.init_gaussian(3, 0.3, [0, 1]), teacher, 3, 1.0),
+    }  # fmt: skip
+
+
+def test_every_trainer_returns_a_result_with_the_same_fields(tmp_path):
+    for name, res in _family_results().items():
+        assert isinstance(res, rb.Result), name
+        R = res.model.runs
+        assert res.loss.shape == res.steps.shape == res.diverged.shape == (R,), name
+        assert res.loss_history.shape == (len(res.history_steps), R), name
+        assert set(res.stop_reason) <= {"converged", "max_steps", "diverged"}, name
+        torch.testing.assert_close(res.loss_history[-1], res.loss, rtol=0, atol=0)
+        path = tmp_path / f"{name}.npz"
+        res.save(path)
+        if name in ("gru", "flow"):  # a torch module, a list of states: arrays only
+            with pytest.raises(ValueError, match="cannot"):
+                type(res).load(path)
+            continue
+        back = type(res).load(path)
+        assert torch.equal(back.loss, res.loss) and torch.equal(back.steps, res.steps), name
+        d, e = back.to_dict(), res.to_dict()
+        assert d.keys() == e.keys(), name
+        assert all(np.array_equal(d[k], e[k]) for k in d if k.startswith("model/")), name
 
 
 @pytest.mark.parametrize("backend", ["tensor", "compiled"])
