@@ -499,15 +499,18 @@ def train_lazy(
 
     def prepare(runs: Tensor | None, _full: tuple[Tensor, ...]):
         head = target[..., :k] if runs is None or target.ndim == 1 else target[runs, :k]
+        buffer: list[Tensor] = []  # grad_W, written in place each step (W is large)
 
         def f(W: Tensor, F: Tensor, C: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
             V, U = _krylov(W, F, k, s), _krylov(W.mT, C, k, s)
             diff = s * torch.einsum("rn,rnj->rj", C, V) - head
             r = 2.0 * diff
-            gW = torch.zeros_like(W)
+            if not buffer:
+                buffer.append(torch.zeros_like(W) if k == 1 else torch.empty_like(W))
+            gW = buffer[0]
             if k >= 2:  # grad_W = n^-1 U H V^T, H Hankel in r_1 .. r_{k-1}
                 H = torch.nn.functional.pad(r, (0, k - 2))[:, hankel]
-                gW.baddbmm_(U[:, :, : k - 1] @ H, V[:, :, : k - 1].mT, beta=0.0, alpha=s * s)
+                torch.bmm(U[:, :, : k - 1] @ H * (s * s), V[:, :, : k - 1].mT, out=gW)
             gF, gC = s * (U @ r.unsqueeze(-1)).squeeze(-1), s * (V @ r.unsqueeze(-1)).squeeze(-1)
             return (diff**2).sum(-1), (gW, gF, gC)
 

@@ -651,6 +651,7 @@ def loop(
     rec_loss: list[Tensor] = []
     rec_track: list[dict[str, Tensor]] = []
     moments = [[torch.zeros_like(p) for p in params] for _ in range(2 if adam else 0)]
+    scratch: list[Tensor] = []  # the update's buffers (no new tensors each step)
     bar = _progress_bar(progress, max_steps)
 
     def merged() -> tuple[list[Tensor], dict[str, Tensor]]:
@@ -698,9 +699,10 @@ def loop(
         step_lr = lr_c * c["active"].to(torch.float64)
         if adam is not None:
             grads, step_lr = _adam(grads, moments, step + 1, adam, step_lr)
-        cur = tuple(
-            p - step_lr.view(-1, *([1] * (p.ndim - 1))) * g for p, g in zip(cur, grads, strict=True)
-        )
+        if len(scratch) != len(cur) or scratch[0].shape != cur[0].shape:
+            scratch = [torch.empty_like(p) for p in cur]  # (again after a compaction)
+        for p, g, t in zip(cur, grads, scratch, strict=True):  # p - lr g in place, rounded as
+            p.sub_(torch.mul(step_lr.view(-1, *([1] * (p.ndim - 1))), g, out=t))  # written
         c["steps"] = c["steps"] + c["active"]
         step += 1
         if bar is not None:
@@ -717,7 +719,9 @@ def loop(
         if record is not None:
             rec_track.append(record(shown()))
     names = rec_track[0].keys() if rec_track else ()
-    return tuple(_masked(tuple(ps), st["diverged"], math.nan)), {
+    if bool(st["diverged"].any()):  # (no copy of large parameters otherwise)
+        ps = _masked(tuple(ps), st["diverged"], math.nan)
+    return tuple(ps), {
         "loss": st["loss"],
         "steps": st["steps"],
         "converged": ~st["active"] & ~st["diverged"],
