@@ -15,7 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
 NOTEBOOKS = $(wildcard chapters/*.ipynb)
-# test processes (pytest-xdist; one notebook or test module per process at a time)
+# unit-test processes (pytest-xdist, one test module per process at a time); the notebooks run
+# one after another: two kernels started at once by two processes can collide on a port and hang
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
@@ -61,7 +62,8 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check rnnbias tests _ext scripts
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --doctest-modules rnnbias tests
+	$(BIN)/python -m pytest $(PYTEST_NBVAL) chapters
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

@@ -141,6 +141,17 @@ def _finite(loss: Tensor, grads: Sequence[Tensor]) -> bool:
     return math.isfinite(float(loss.sum()) + sum(float(g.sum()) for g in grads))
 
 
+def _initial_step(f, y: tuple[Tensor, ...], G0: tuple[Tensor, ...], atol: float, rtol: float):
+    """First step size: Hairer, Nørsett & Wanner, Solving ODEs I, II.4 (a 1% change, refined)."""
+    sc = tuple(atol + rtol * p.abs() for p in y)
+    d0, d1 = _max_ratio(y, sc), _max_ratio(G0, sc)
+    h0 = 1e-6 if min(d0, d1) < 1e-5 else 0.01 * d0 / d1
+    _, G1 = f(*_stage(y, h0, (1.0,), [G0]))
+    d2 = _max_ratio([a - b for a, b in zip(G1, G0, strict=True)], sc) / h0
+    h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
+    return min(100 * h0, h1) if math.isfinite(h1) else h0
+
+
 def integrate_flow(
     model: LinearRNN,
     teacher: object,
@@ -244,14 +255,8 @@ def integrate_flow(
             "integrate_flow: the loss or its gradient is non-finite at t = 0 (the initial "
             f"model's taps or gradient overflow: its parameters are too large for k = {k})"
         )
-    if h0 is None:  # Hairer, Nørsett & Wanner, Solving ODEs I, II.4: a 1% change, then refine
-        sc = tuple(atol + rtol * p.abs() for p in y)
-        d0, d1 = _max_ratio(y, sc), _max_ratio(G0, sc)
-        h0 = 1e-6 if min(d0, d1) < 1e-5 else 0.01 * d0 / d1
-        _, G1 = f(*_stage(y, h0, (1.0,), [G0]))
-        d2 = _max_ratio([a - b for a, b in zip(G1, G0, strict=True)], sc) / h0
-        h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** 0.2
-        h0 = min(100 * h0, h1) if math.isfinite(h1) else h0
+    if h0 is None:
+        h0 = _initial_step(f, y, G0, atol, rtol)
     h, n_steps, n_rejected = min(h0, t_end), 0, 0
     rec_loss, rec_models, rec_steps = [], [], []
     for t_out in out_times:

@@ -638,12 +638,7 @@ def loop(
     R, dev = params[0].shape[0], params[0].device
     check_every = CHECK_EVERY.get(dev.type, 32)
     full = [p.clone() for p in params]
-    state = {  # every run's stopping state
-        "active": torch.ones(R, dtype=torch.bool, device=dev),
-        "diverged": torch.zeros(R, dtype=torch.bool, device=dev),
-        "steps": torch.zeros(R, dtype=torch.int64, device=dev),
-        "loss": torch.full((R,), math.nan, dtype=torch.float64, device=dev),
-    }
+    state = _stopping_state(R, dev)  # every run's
     idx: Tensor | None = None  # the computed runs (None: all)
     cur, lr_c, c = tuple(full), lr, dict(state)  # c: the computed runs'
     f = prepare(None, cur)
@@ -699,10 +694,7 @@ def loop(
         step_lr = lr_c * c["active"].to(torch.float64)
         if adam is not None:
             grads, step_lr = _adam(grads, moments, step + 1, adam, step_lr)
-        if len(scratch) != len(cur) or scratch[0].shape != cur[0].shape:
-            scratch = [torch.empty_like(p) for p in cur]  # (again after a compaction)
-        for p, g, t in zip(cur, grads, scratch, strict=True):  # p - lr g in place, rounded as
-            p.sub_(torch.mul(step_lr.view(-1, *([1] * (p.ndim - 1))), g, out=t))  # written
+        scratch = _descend(cur, grads, step_lr, scratch)
         c["steps"] = c["steps"] + c["active"]
         step += 1
         if bar is not None:
@@ -718,15 +710,47 @@ def loop(
         rec_loss.append(st["loss"])
         if record is not None:
             rec_track.append(record(shown()))
-    names = rec_track[0].keys() if rec_track else ()
     if bool(st["diverged"].any()):  # (no copy of large parameters otherwise)
         ps = _masked(tuple(ps), st["diverged"], math.nan)
-    return tuple(ps), {
+    return tuple(ps), _fields(st, rec_steps, rec_loss, rec_track)
+
+
+def _stopping_state(R: int, dev: torch.device) -> dict[str, Tensor]:
+    """Every run active, none diverged, no steps taken, no loss yet."""
+    return {
+        "active": torch.ones(R, dtype=torch.bool, device=dev),
+        "diverged": torch.zeros(R, dtype=torch.bool, device=dev),
+        "steps": torch.zeros(R, dtype=torch.int64, device=dev),
+        "loss": torch.full((R,), math.nan, dtype=torch.float64, device=dev),
+    }
+
+
+def _descend(
+    cur: tuple[Tensor, ...], grads: tuple[Tensor, ...], step_lr: Tensor, scratch: list[Tensor]
+) -> list[Tensor]:
+    """``p <- p - lr g`` in place for every parameter, rounded as written (the product first),
+    through reused buffers: no new tensors per step. Returns the buffers."""
+    if len(scratch) != len(cur) or scratch[0].shape != cur[0].shape:
+        scratch = [torch.empty_like(p) for p in cur]  # (again after a compaction)
+    for p, g, t in zip(cur, grads, scratch, strict=True):
+        p.sub_(torch.mul(step_lr.view(-1, *([1] * (p.ndim - 1))), g, out=t))
+    return scratch
+
+
+def _fields(
+    st: dict[str, Tensor],
+    rec_steps: list[int],
+    rec_loss: list[Tensor],
+    rec_track: list[dict[str, Tensor]],
+) -> dict[str, object]:
+    """The fields of a :class:`Result` from the final stopping state and the records."""
+    names = rec_track[0].keys() if rec_track else ()
+    return {
         "loss": st["loss"],
         "steps": st["steps"],
         "converged": ~st["active"] & ~st["diverged"],
         "diverged": st["diverged"],
-        "history_steps": torch.tensor(rec_steps, dtype=torch.int64, device=dev),
+        "history_steps": torch.tensor(rec_steps, dtype=torch.int64, device=st["loss"].device),
         "loss_history": torch.stack(rec_loss),
         "tracked": {k: torch.stack([r[k] for r in rec_track]) for k in names},
     }
