@@ -15,9 +15,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
 NOTEBOOKS = $(wildcard chapters/*.ipynb)
-# unit-test processes (pytest-xdist, one test module per process at a time); the notebooks run
-# one after another: two kernels started at once by two processes can collide on a port and hang
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
@@ -42,11 +39,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install -qq --no-deps -e .
 	@touch $@
 
-# Every notebook runs first, one per core, into the execution cache (scripts/execute_notebooks.py);
-# the build then renders those outputs (execute_notebooks: cache) instead of running them again.
 book: $(STAMP)
-	rm -rf _build/html _build/.doctrees _build/.jupyter_cache
-	$(BIN)/python scripts/execute_notebooks.py
+	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W --keep-going || \
 	  { for f in _build/html/reports/*.log; do [ -f "$$f" ] && echo "== $$f" && cat "$$f"; done; exit 1; }
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
@@ -62,8 +56,7 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check rnnbias tests _ext scripts
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope --doctest-modules rnnbias tests
-	$(BIN)/python -m pytest $(PYTEST_NBVAL) chapters
+	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
