@@ -39,8 +39,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install -qq --no-deps -e .
 	@touch $@
 
+# Every notebook runs first, one per core, into the execution cache (scripts/execute_notebooks.py);
+# the build then renders those outputs (execute_notebooks: cache) instead of running them again.
 book: $(STAMP)
-	rm -rf _build/html
+	rm -rf _build/html _build/.doctrees _build/.jupyter_cache
+	$(BIN)/python scripts/execute_notebooks.py
 	$(BIN)/jupyter-book build . -W --keep-going || \
 	  { for f in _build/html/reports/*.log; do [ -f "$$f" ] && echo "== $$f" && cat "$$f"; done; exit 1; }
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"

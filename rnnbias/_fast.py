@@ -256,6 +256,26 @@ def _grad_a_symmetric_clipped(G, W, V, gB, gC, k, symmetric, clip):
 
 
 @_jit
+def _full_grads(rr, V, Us, k, gB, gC, W):
+    """Into gB, gC and the rows W_m of grad_A = sum_m W_m V_m^T: gC = sum_j r_j V_j,
+    gB = sum_j r_j U_j, W_m = sum_l r_{l+m+1} U_l (V_j = A^j B, U_j = (A^T)^j C^T)."""
+    d = V.shape[1]
+    for q in range(d):
+        gC[q] = 0.0
+        gB[q] = 0.0
+    for j in range(k):
+        for q in range(d):
+            gC[q] += rr[j] * V[j, q]
+            gB[q] += rr[j] * Us[j, q]
+    for m in range(k - 1):
+        for q in range(d):
+            W[m, q] = 0.0
+        for l in range(k - 1 - m):  # noqa: E741 (the book's index)
+            for q in range(d):
+                W[m, q] += rr[l + m + 1] * Us[l, q]
+
+
+@_jit
 def gd_full(A, B, C, target, w, ks, lr, symmetric, clip, tol, start, end, every, stop_on_div,
             hist, loss_out, steps_out, status_out):  # fmt: skip
     """GD on full (or, with ``symmetric``, symmetric) runs, in place on A (R, d, d), B, C (R, d);
@@ -306,20 +326,8 @@ def gd_full(A, B, C, target, w, ks, lr, symmetric, clip, tol, start, end, every,
                 hist[step // every, r] = loss
             if status_out[r] != RUNNING or step == end:
                 break
-            Us = V if symmetric else U  # on the symmetric set, (A^T)^j C^T = A^j B
-            for q in range(d):
-                gC[q] = 0.0
-                gB[q] = 0.0
-            for j in range(k):
-                for q in range(d):
-                    gC[q] += rr[j] * V[j, q]
-                    gB[q] += rr[j] * Us[j, q]
-            for m in range(k - 1):  # grad_A = sum_m W_m V_m^T, W_m = sum_l r_{l+m+1} U_l
-                for q in range(d):
-                    W[m, q] = 0.0
-                for l in range(k - 1 - m):  # noqa: E741 (the book's index)
-                    for q in range(d):
-                        W[m, q] += rr[l + m + 1] * Us[l, q]
+            # (on the symmetric set, (A^T)^j C^T = A^j B)
+            _full_grads(rr, V, V if symmetric else U, k, gB, gC, W)
             if symmetric or clip > 0.0:  # form grad_A, then symmetrise and/or clip
                 eta = lr[r] * _grad_a_symmetric_clipped(G, W, V, gB, gC, k, symmetric, clip)
                 for p in range(d):

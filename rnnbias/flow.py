@@ -152,6 +152,23 @@ def _initial_step(f, y: tuple[Tensor, ...], G0: tuple[Tensor, ...], atol: float,
     return min(100 * h0, h1) if math.isfinite(h1) else h0
 
 
+def _attempt(
+    f, y: tuple[Tensor, ...], G0: tuple[Tensor, ...], h: float, atol: float, rtol: float
+) -> tuple[tuple[Tensor, ...], Tensor, tuple[Tensor, ...], float]:
+    """One Dormand-Prince step of size ``h`` from ``y`` (gradient ``G0`` there): the new point,
+    its loss and gradient (first same as last), and the error ratio (inf if non-finite)."""
+    G = [G0]
+    for row in _A[:-1]:
+        G.append(f(*_stage(y, h, row, G))[1])
+    y_new = _stage(y, h, _A[-1], G)
+    loss_new, G_new = f(*y_new)  # first same as last: stage 7 and the next stage 1
+    G.append(G_new)
+    sc = [atol + rtol * torch.maximum(a.abs(), b.abs()) for a, b in zip(y, y_new, strict=True)]
+    err = h * _max_ratio(_comb(_E, G), sc)
+    err = err if math.isfinite(err) and _finite(loss_new, G_new) else math.inf
+    return y_new, loss_new, G_new, err
+
+
 def integrate_flow(
     model: LinearRNN,
     teacher: object,
@@ -265,17 +282,7 @@ def integrate_flow(
                 raise FlowError(f"max_steps = {max_steps} steps used up at t = {t:.6g}")
             clipped = t + 1.01 * h >= t_out  # land on the output time exactly
             h_step = t_out - t if clipped else h
-            G = [G0]
-            for row in _A[:-1]:
-                G.append(f(*_stage(y, h_step, row, G))[1])
-            y_new = _stage(y, h_step, _A[-1], G)
-            loss_new, G_new = f(*y_new)  # first same as last: stage 7 and the next stage 1
-            G.append(G_new)
-            sc = [
-                atol + rtol * torch.maximum(a.abs(), b.abs()) for a, b in zip(y, y_new, strict=True)
-            ]
-            err = h_step * _max_ratio(_comb(_E, G), sc)
-            err = err if math.isfinite(err) and _finite(loss_new, G_new) else math.inf
+            y_new, loss_new, G_new, err = _attempt(f, y, G0, h_step, atol, rtol)
             factor = _MAX_FACTOR if err == 0 else _SAFETY * err**-0.2
             factor = min(_MAX_FACTOR, max(_MIN_FACTOR, factor))
             if err <= 1.0:

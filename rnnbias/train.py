@@ -689,12 +689,8 @@ def loop(
                 c = {k: v[keep] for k, v in c.items()}
                 lr_c = lr_c[keep] if isinstance(lr_c, Tensor) else lr_c
                 moments = [[m[keep] for m in ms] for ms in moments]
-        if clip is not None:
-            grads = _clip(grads, clip)
         step_lr = lr_c * c["active"].to(torch.float64)
-        if adam is not None:
-            grads, step_lr = _adam(grads, moments, step + 1, adam, step_lr)
-        scratch = _descend(cur, grads, step_lr, scratch)
+        scratch = _descend(cur, grads, step_lr, scratch, clip, adam, moments, step + 1)
         c["steps"] = c["steps"] + c["active"]
         step += 1
         if bar is not None:
@@ -703,16 +699,31 @@ def loop(
         bar.close()
     ps, st = merged()
     last = max_steps if bool(st["active"].any()) else int(st["steps"].max())
-    keep_n = sum(1 for s in rec_steps if s <= last)  # (the host may look a few steps late)
-    rec_steps, rec_loss, rec_track = rec_steps[:keep_n], rec_loss[:keep_n], rec_track[:keep_n]
-    if last % record_every:
-        rec_steps.append(last)
-        rec_loss.append(st["loss"])
-        if record is not None:
-            rec_track.append(record(shown()))
+    final_track = (lambda: record(shown())) if record is not None else None
+    _close_records(last, record_every, st["loss"], rec_steps, rec_loss, rec_track, final_track)
     if bool(st["diverged"].any()):  # (no copy of large parameters otherwise)
         ps = _masked(tuple(ps), st["diverged"], math.nan)
     return tuple(ps), _fields(st, rec_steps, rec_loss, rec_track)
+
+
+def _close_records(
+    last: int,
+    every: int,
+    loss: Tensor,
+    rec_steps: list[int],
+    rec_loss: list[Tensor],
+    rec_track: list[dict[str, Tensor]],
+    final_track: Callable[[], dict[str, Tensor]] | None,
+) -> None:
+    """Drop the records past the ``last`` step (the host may look a few steps late) and add
+    the last step's, if it is not a multiple of ``every`` (lists changed in place)."""
+    keep = sum(1 for s in rec_steps if s <= last)
+    del rec_steps[keep:], rec_loss[keep:], rec_track[keep:]
+    if last % every:
+        rec_steps.append(last)
+        rec_loss.append(loss)
+        if final_track is not None:
+            rec_track.append(final_track())
 
 
 def _stopping_state(R: int, dev: torch.device) -> dict[str, Tensor]:
@@ -726,10 +737,22 @@ def _stopping_state(R: int, dev: torch.device) -> dict[str, Tensor]:
 
 
 def _descend(
-    cur: tuple[Tensor, ...], grads: tuple[Tensor, ...], step_lr: Tensor, scratch: list[Tensor]
+    cur: tuple[Tensor, ...],
+    grads: tuple[Tensor, ...],
+    step_lr: Tensor,
+    scratch: list[Tensor],
+    clip: float | None,
+    adam: tuple[float, float, float] | None,
+    moments: list[list[Tensor]],
+    t: int,
 ) -> list[Tensor]:
-    """``p <- p - lr g`` in place for every parameter, rounded as written (the product first),
-    through reused buffers: no new tensors per step. Returns the buffers."""
+    """Step ``t``: ``p <- p - lr g`` in place for every parameter (``g`` clipped, or Adam's
+    direction), rounded as written (the product first), through reused buffers: no new
+    tensors per step. Returns the buffers."""
+    if clip is not None:
+        grads = _clip(grads, clip)
+    if adam is not None:
+        grads, step_lr = _adam(grads, moments, t, adam, step_lr)
     if len(scratch) != len(cur) or scratch[0].shape != cur[0].shape:
         scratch = [torch.empty_like(p) for p in cur]  # (again after a compaction)
     for p, g, t in zip(cur, grads, scratch, strict=True):
