@@ -11,6 +11,10 @@
 - **Widget labels and MathJax 3.** The widget manager typesets labels through the MathJax 2
   API (``MathJax.Hub.Queue``); ``static/mathjax_hub_shim.js`` forwards those calls to MathJax 3,
   which the book ships, instead of letting every widget log a ``TypeError``.
+- **One search box, and the map of the book.** ``static/page_fixes.css`` hides the top bar that
+  pydata-sphinx-theme 0.17 draws above sphinx-book-theme's page (a second search field; the
+  article header has the toggles), and colours the landing page's map (an inline SVG) with the
+  theme's variables, so that it reads in light and dark mode.
 """
 
 from __future__ import annotations
@@ -61,5 +65,6 @@ def setup(app):
     app.connect("config-inited", _add_static)
     # after MathJax (a deferred script of priority 500), before the widgets render
     app.add_js_file("mathjax_hub_shim.js", priority=510, defer="defer")
+    app.add_css_file("page_fixes.css")
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -64,6 +64,51 @@ WIDGETS = """(() => {
   });
 })()"""
 
+# One search field in sight (pydata-sphinx-theme 0.17 adds a second one in a top bar), and the
+# licence line under the page.
+FRONT_DOOR = """(() => {
+  const shown = e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+  };
+  const footer = document.querySelector('.extra_footer');
+  return {search: [...document.querySelectorAll('.search-button-field')].filter(shown).length,
+          footer: footer && shown(footer) ? footer.textContent.replace(/\\s+/g, ' ') : null};
+})()"""
+
+# The map of the book (intro.md): every line of text inside its box, its size on screen, and
+# the colours of text and box as drawn (theme variables, so light and dark differ).
+BOOK_MAP = """(() => {
+  const svg = document.querySelector('#book-map svg');
+  if (!svg) return null;
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const boxes = [...svg.querySelectorAll('a')].map(a => {
+    const box = a.querySelector('rect').getBoundingClientRect();
+    return [...a.querySelectorAll('text')].map(t => {
+      const b = t.getBoundingClientRect();
+      return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+              inside: b.left >= box.left && b.right <= box.right && b.top >= box.top
+                      && b.bottom <= box.bottom};
+    });
+  });
+  return {links: [...svg.querySelectorAll('a')].map(a => a.getAttribute('href')),
+          lines: boxes.flat(),
+          text: getComputedStyle(svg.querySelector('text')).fill,
+          box: getComputedStyle(svg.querySelector('rect')).fill};
+})()"""
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS colours given as ``rgb(r, g, b)``."""
+
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
 
 def pages() -> list[str]:
     return toc_files()
@@ -100,6 +145,9 @@ def test_page_in_a_real_browser(browser, page_name):
         images = page.evaluate(IMAGES, await_promise=True)
         assert images["broken"] == [], f"images that did not load: {images['broken']}"
         assert images["undescribed"] == [], f"images without alt text or caption: {images}"
+        front = page.evaluate(FRONT_DOOR)
+        assert front["search"] == 1, f"{front['search']} search fields in sight, expected one"
+        assert front["footer"] and "CC BY 4.0" in front["footer"], front["footer"]
         widgets = page.evaluate(WIDGETS)
         deadline = time.monotonic() + 15  # the widget manager renders after the load event
         while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
@@ -116,5 +164,29 @@ def test_page_in_a_real_browser(browser, page_name):
         assert errors == [], f"JavaScript errors: {errors}"
         remote = [u for u in page.requests() if not u.startswith(LOCAL)]
         assert remote == [], f"requests that leave the machine: {remote[:5]}"
+    finally:
+        page.close()
+
+
+def test_the_map_of_the_book_reads_in_light_and_dark(browser):
+    """The landing page's map: nine boxes that link to the chapters, every line of text inside
+    its box and at least 11 px on screen at 1,280 px, and text that stands out from its box
+    (contrast at least 4.5:1) in both themes."""
+    page = browser.open()
+    try:
+        for dark in (False, True):
+            page.dark(dark)
+            page.goto(HTML / "intro.html")
+            found = page.evaluate(BOOK_MAP)
+            assert found is not None, "the map of the book is missing from the landing page"
+            assert len(found["links"]) == 9
+            for href in found["links"]:
+                assert (HTML / href).exists(), f"the map links to a missing page: {href}"
+            outside = [line["text"] for line in found["lines"] if not line["inside"]]
+            assert outside == [], f"text that spills out of its box: {outside}"
+            smallest = min(line["px"] for line in found["lines"])
+            assert smallest >= 11, f"map text {smallest:.1f} px on screen"
+            ratio = _contrast(found["text"], found["box"])
+            assert ratio >= 4.5, f"map text contrast {ratio:.2f} (dark={dark})"
     finally:
         page.close()

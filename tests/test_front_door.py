@@ -1,0 +1,87 @@
+"""The front door: the landing page's promises, the licences and the citation file.
+
+What the landing page (``intro.md``) tells a newcomer is checked against the book itself: the
+reading time against the chapters' word count, "under a minute" against the execution times
+recorded in the committed notebooks, and the map of the book against the table of contents.
+The browser test (``tests/test_browser.py``) checks what a reader sees of the same things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import yaml
+from test_book import ROOT, toc_files
+
+import rnnbias
+
+INTRO = ROOT / "intro.md"
+CHAPTERS = [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def _words(notebook: str) -> int:
+    nb = json.loads((ROOT / f"{notebook}.ipynb").read_text())
+    cells = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    return sum(len("".join(c["source"]).split()) for c in cells)
+
+
+def _seconds(notebook: str) -> float:
+    """Execution time recorded in the committed notebook (nbclient's cell timings)."""
+    nb = json.loads((ROOT / f"{notebook}.ipynb").read_text())
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    total = 0.0
+    for cell in nb["cells"]:
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            end, begin = stamps["shell.execute_reply"], stamps["iopub.execute_input"]
+            total += (parse(end) - parse(begin)).total_seconds()
+    return total
+
+
+def test_reading_time_on_the_landing_page_matches_the_chapters():
+    text = INTRO.read_text()
+    claimed = re.search(r"about ([\d,]+) words of text, about (\w+)\s+hours of\s+reading", text)
+    assert claimed, "the landing page no longer states the reading time"
+    words = sum(_words(nb) for nb in CHAPTERS)
+    assert int(claimed[1].replace(",", "")) == round(words, -3), (claimed[1], words)
+    hours = {"three": 3, "four": 4, "five": 5, "six": 6}[claimed[2]]
+    assert round(words / 200 / 60) == hours, words / 200 / 60
+
+
+def test_every_notebook_ran_in_under_a_minute_when_committed():
+    """ "Every notebook runs top to bottom on a laptop CPU in under a minute" (intro.md)."""
+    sentence = "Every notebook runs top to bottom on a laptop CPU in under a minute"
+    assert sentence in " ".join(INTRO.read_text().split())
+    times = {nb: _seconds(nb) for nb in CHAPTERS}
+    assert all(t > 0 for t in times.values()), f"notebooks without cell timings: {times}"
+    assert max(times.values()) < 60, times
+
+
+def test_the_map_of_the_book_links_every_chapter_in_order():
+    svg = INTRO.read_text().split("<svg ", 1)[1].split("</svg>", 1)[0]
+    links = re.findall(r'<a href="([^"]+)\.html">', svg)
+    assert links == CHAPTERS, links
+    titles = re.findall(r'class="book-map-title">(\d) · ', svg)
+    assert titles == [str(i) for i in range(1, len(CHAPTERS) + 1)]
+
+
+def test_licences_and_citation_file():
+    mit = (ROOT / "LICENSE").read_text()
+    assert mit.startswith("MIT License") and "The rnnbias authors" in mit
+    content = (ROOT / "LICENSE-CONTENT.md").read_text()
+    assert "https://creativecommons.org/licenses/by/4.0/" in content
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["version"] == rnnbias.__version__
+    assert set(cff["license"]) == {"MIT", "CC-BY-4.0"}
+    cited = {ref["title"] for ref in cff["references"]}
+    assert {
+        "On the Implicit Bias of Gradient Descent for Temporal Extrapolation",
+        "Learning Low Dimensional State Spaces with Overparameterized Recurrent Neural Nets",
+    } <= cited
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    footer = config["html"]["extra_footer"]
+    assert "CC BY 4.0" in footer and "MIT" in footer
+    assert "Version " + rnnbias.__version__ in INTRO.read_text()  # the BibTeX entry
