@@ -5,9 +5,9 @@
 cells) and renders those outputs instead of running the notebooks again one after the other. The
 execution is the one myst-nb would do (nbclient in the notebook's folder, the book's per-cell
 timeout, errors not allowed); only the order differs: the notebooks run in parallel, one per
-core (each kernel on one thread), the slowest first. Two details keep parallel kernels from
-stalling: each kernel talks over Unix sockets of its own (:class:`IPCKernelManager`), and the
-client looks for replies every 0.1 s instead of once per cell timeout (:class:`PromptChannel`).
+core (each kernel on one thread), the slowest first. The kernels are those of
+``scripts/kernels.py``, whose client looks for replies every 0.1 s instead of once per cell
+timeout (a missed wake-up otherwise stalls a cell for the whole timeout).
 
 Usage: ``python scripts/execute_notebooks.py [--jobs N] [NOTEBOOK ...]`` (default: every
 ``chapters/*.ipynb``, as many jobs as cores). Prints each notebook's execution time; exits 1,
@@ -18,22 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
-from queue import Empty
 
 import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
-from jupyter_client import AsyncKernelClient, AsyncKernelManager
-from jupyter_client.channels import AsyncZMQSocketChannel
-from traitlets import Type, default
+from kernels import PromptKernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's default execution cache
@@ -41,67 +36,6 @@ TIMEOUT = 300  # seconds per cell, as execute.timeout in _config.yml
 # nbclient waits for the kernel's first reply (kernel_info) with the cell timeout; a kernel that
 # never answers should fail the build in a minute, not in five. Cells keep 300 s (timeout_func).
 KERNEL_INFO_TIMEOUT = 60
-POLL_SLICE = 0.1  # seconds: the longest a reply or an output can wait unseen (PromptChannel)
-
-
-class PromptChannel(AsyncZMQSocketChannel):
-    """A kernel channel that looks at its socket at least every :data:`POLL_SLICE` seconds.
-
-    nbclient waits for a cell's reply with one poll as long as the cell timeout. Under load, the
-    asyncio poll of pyzmq now and then misses the wake-up of a message that has arrived, and only
-    its final check at the timeout finds it: a cell that ran in a second then takes exactly the
-    timeout (300 s: 2 of 11 builds with two notebooks at a time; with a 3 s timeout, 13 of 1,203
-    small widget cells in three parallel kernels took exactly 3 s). Polling in slices bounds the
-    delay to one slice (the same 1,203 cells with 1 s slices: none over 1.03 s).
-    """
-
-    async def get_msg(self, timeout: float | None = None) -> dict:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = POLL_SLICE if deadline is None else deadline - time.monotonic()
-            if await self.socket.poll(int(1000 * max(0.0, min(POLL_SLICE, left)))):
-                return await self._recv()
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Empty
-
-
-class PromptClient(AsyncKernelClient):
-    """nbclient's kernel client with :class:`PromptChannel` for replies and outputs."""
-
-    shell_channel_class = Type(PromptChannel)
-    iopub_channel_class = Type(PromptChannel)
-
-
-class IPCKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel talks over Unix sockets in a folder of this process's.
-
-    With the default TCP transport a kernel manager picks free ports by binding and releasing
-    them, and the kernel binds them a moment later: two processes starting kernels at the same
-    time can be handed the same ports. IPC sockets named after a fresh folder cannot collide.
-    """
-
-    @default("transport")
-    def _transport_default(self) -> str:
-        return "ipc"
-
-    @default("client_factory")
-    def _client_factory_default(self) -> type:
-        return PromptClient
-
-    @default("ip")
-    def _ip_default(self) -> str:
-        return str(Path(tempfile.mkdtemp(prefix="kernel-", dir=_sockets())) / "kernel")
-
-
-def _sockets() -> str:
-    """This process's folder for kernel sockets (removed by :func:`_execute`)."""
-    global _SOCKETS
-    if _SOCKETS is None:
-        _SOCKETS = tempfile.mkdtemp(prefix="rnnbias-kernels-")
-    return _SOCKETS
-
-
-_SOCKETS: str | None = None
 
 
 def _cell_timeout(_source: object) -> int:
@@ -121,19 +55,12 @@ def _recorded_seconds(path: str) -> float:
 
 
 def _execute(path: str) -> tuple[str, nbformat.NotebookNode, float, str | None]:
-    global _SOCKETS
     nb = nbformat.read(path, as_version=4)
-    try:
-        result = single_nb_execution(
-            nb, cwd=str(Path(path).parent), timeout=KERNEL_INFO_TIMEOUT,
-            timeout_func=_cell_timeout, allow_errors=False,
-            meta_override=True,  # (no new cell timings: they enter the cache's hash)
-            kernel_manager_class=IPCKernelManager,
-        )  # fmt: skip
-    finally:
-        if _SOCKETS is not None:
-            shutil.rmtree(_SOCKETS, ignore_errors=True)
-            _SOCKETS = None
+    result = single_nb_execution(
+        nb, cwd=str(Path(path).parent), timeout=KERNEL_INFO_TIMEOUT, timeout_func=_cell_timeout,
+        allow_errors=False, meta_override=True,  # (no new cell timings: they enter the hash)
+        kernel_manager_class=PromptKernelManager,
+    )  # fmt: skip
     return path, nb, result.time, result.exc_string if result.err else None
 
 

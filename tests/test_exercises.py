@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import exercise_index  # noqa: E402
 import student_edition as se  # noqa: E402
+from kernels import PromptKernelManager  # noqa: E402
 
 NOTEBOOKS = se.toc_notebooks()
 FULL = {p.name: nbformat.read(p, as_version=4) for p in NOTEBOOKS}
@@ -213,8 +214,9 @@ def test_student_notebook_runs_top_to_bottom(student_dir, name):
     nb = nbformat.read(student_dir / name, as_version=4)
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(CHAPTERS)}}
-    ).execute()
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(CHAPTERS)}},
+        kernel_manager_class=PromptKernelManager,  # (no stall on a missed reply: see kernels.py)
+    ).execute()  # fmt: skip
     seconds = time.perf_counter() - start
     print(f"{name}: executed in {seconds:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("ename")]

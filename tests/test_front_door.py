@@ -85,3 +85,14 @@ def test_licences_and_citation_file():
     footer = config["html"]["extra_footer"]
     assert "CC BY 4.0" in footer and "MIT" in footer
     assert "Version " + rnnbias.__version__ in INTRO.read_text()  # the BibTeX entry
+
+
+def test_glossary_entries_are_sorted_and_say_where_they_are_introduced():
+    page = (ROOT / "chapters" / "glossary.md").read_text()
+    assert "chapters/glossary" in toc_files()
+    body = page.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    entries = re.split(r"\n(?=\S)", body.strip())
+    terms = [e.splitlines()[0] for e in entries]
+    assert len(terms) >= 25 and terms == sorted(terms, key=str.lower), terms
+    for entry in entries:
+        assert re.search(r"Introduced in\s+\{doc\}`0\d_", entry), entry.splitlines()[0]
