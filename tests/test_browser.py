@@ -64,16 +64,28 @@ WIDGETS = """(() => {
   });
 })()"""
 
-# One search field in sight (pydata-sphinx-theme 0.17 adds a second one in a top bar), and the
-# licence line under the page.
+# One search field in sight (pydata-sphinx-theme 0.17 adds a second one in a top bar), the
+# licence line under the page, and tables that fit the text column at 1,280 px: none wider than
+# its container, no cell whose content overflows it.
 FRONT_DOOR = """(() => {
   const shown = e => {
     const r = e.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
   };
   const footer = document.querySelector('.extra_footer');
+  const tables = [...document.querySelectorAll('main table')];
+  const text = e => e.textContent.replace(/\\s+/g, ' ').trim().slice(0, 60);
+  const overflows = e => e.scrollWidth > e.clientWidth + 1;
+  const juts = c => {  // drawn past the cell's content box, under its neighbour
+    const right = c.getBoundingClientRect().right - parseFloat(getComputedStyle(c).paddingRight);
+    return [...c.querySelectorAll('mjx-container, code, img')]
+      .some(e => e.getBoundingClientRect().right > right + 1);
+  };
   return {search: [...document.querySelectorAll('.search-button-field')].filter(shown).length,
-          footer: footer && shown(footer) ? footer.textContent.replace(/\\s+/g, ' ') : null};
+          footer: footer && shown(footer) ? footer.textContent.replace(/\\s+/g, ' ') : null,
+          wide_tables: tables.filter(t => overflows(t.parentElement)).map(t => text(t.rows[0])),
+          spilling_cells: [...document.querySelectorAll('main td, main th')]
+                             .filter(c => overflows(c) || juts(c)).map(text)};
 })()"""
 
 # The map of the book (intro.md): every line of text inside its box, its size on screen, and
@@ -148,6 +160,8 @@ def test_page_in_a_real_browser(browser, page_name):
         front = page.evaluate(FRONT_DOOR)
         assert front["search"] == 1, f"{front['search']} search fields in sight, expected one"
         assert front["footer"] and "CC BY 4.0" in front["footer"], front["footer"]
+        assert front["wide_tables"] == [], f"tables wider than the column: {front['wide_tables']}"
+        assert front["spilling_cells"] == [], f"cells that overflow: {front['spilling_cells']}"
         widgets = page.evaluate(WIDGETS)
         deadline = time.monotonic() + 15  # the widget manager renders after the load event
         while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
