@@ -15,6 +15,9 @@
   pydata-sphinx-theme 0.17 draws above sphinx-book-theme's page (a second search field; the
   article header has the toggles), and colours the landing page's map (an inline SVG) with the
   theme's variables, so that it reads in light and dark mode.
+- **Tables that fit the column.** Wide tables sit in a ``fit-table`` container (the notation
+  table, chapter 9's table of regimes, the execution table): fixed column widths, set per table
+  in ``static/page_fixes.css``, and code that may wrap inside a cell.
 """
 
 from __future__ import annotations

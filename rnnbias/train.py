@@ -755,8 +755,8 @@ def _descend(
         grads, step_lr = _adam(grads, moments, t, adam, step_lr)
     if len(scratch) != len(cur) or scratch[0].shape != cur[0].shape:
         scratch = [torch.empty_like(p) for p in cur]  # (again after a compaction)
-    for p, g, t in zip(cur, grads, scratch, strict=True):
-        p.sub_(torch.mul(step_lr.view(-1, *([1] * (p.ndim - 1))), g, out=t))
+    for p, g, buf in zip(cur, grads, scratch, strict=True):
+        p.sub_(torch.mul(step_lr.view(-1, *([1] * (p.ndim - 1))), g, out=buf))
     return scratch
 
 
