@@ -42,7 +42,7 @@ def _cell_timeout(_source: object) -> int:
     return TIMEOUT
 
 
-def _recorded_seconds(path: str) -> float:
+def recorded_seconds(path: str) -> float:
     """Execution time recorded in the committed notebook (nbclient's cell timings), or 0."""
     total = 0.0
     for cell in nbformat.read(path, as_version=4).cells:
@@ -72,7 +72,7 @@ def main() -> int:
     paths = [str(Path(p).resolve()) for p in args.notebooks] or [
         str(p) for p in sorted((ROOT / "chapters").glob("*.ipynb"))
     ]
-    paths.sort(key=_recorded_seconds, reverse=True)  # the slowest first
+    paths.sort(key=recorded_seconds, reverse=True)  # the slowest first
     cache = get_cache(str(CACHE))
     start, failed = time.perf_counter(), []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:

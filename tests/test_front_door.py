@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+import sys
 
 import yaml
 from test_book import ROOT, toc_files
 
 import rnnbias
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from execute_notebooks import recorded_seconds
 
 INTRO = ROOT / "intro.md"
 CHAPTERS = [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
@@ -25,19 +28,6 @@ def _words(notebook: str) -> int:
     nb = json.loads((ROOT / f"{notebook}.ipynb").read_text())
     cells = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
     return sum(len("".join(c["source"]).split()) for c in cells)
-
-
-def _seconds(notebook: str) -> float:
-    """Execution time recorded in the committed notebook (nbclient's cell timings)."""
-    nb = json.loads((ROOT / f"{notebook}.ipynb").read_text())
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-    total = 0.0
-    for cell in nb["cells"]:
-        stamps = cell.get("metadata", {}).get("execution", {})
-        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
-            end, begin = stamps["shell.execute_reply"], stamps["iopub.execute_input"]
-            total += (parse(end) - parse(begin)).total_seconds()
-    return total
 
 
 def test_reading_time_on_the_landing_page_matches_the_chapters():
@@ -54,7 +44,7 @@ def test_every_notebook_ran_in_under_a_minute_when_committed():
     """ "Every notebook runs top to bottom on a laptop CPU in under a minute" (intro.md)."""
     sentence = "Every notebook runs top to bottom on a laptop CPU in under a minute"
     assert sentence in " ".join(INTRO.read_text().split())
-    times = {nb: _seconds(nb) for nb in CHAPTERS}
+    times = {nb: recorded_seconds(str(ROOT / f"{nb}.ipynb")) for nb in CHAPTERS}
     assert all(t > 0 for t in times.values()), f"notebooks without cell timings: {times}"
     assert max(times.values()) < 60, times
 
