@@ -61,6 +61,8 @@ test: $(STAMP) browser
 	$(BIN)/ruff check rnnbias tests _ext scripts
 	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 
+# jupyterlab-myst (in requirements.txt) renders the chapters' MyST: math, proofs, exercises,
+# folded solutions, and the numbers in the text (scripts/lab_view.py stores them).
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
@@ -69,6 +71,7 @@ notebooks: $(STAMP)
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
 	done
+	$(BIN)/python scripts/lab_view.py $(NOTEBOOKS)
 
 student: $(STAMP)
 	rm -rf _build/student

@@ -31,7 +31,7 @@ state-space students), :mod:`~rnnbias.sweep` (labelled grids of runs),
 """
 
 from . import balance, constructions, flow, lazy, moments, nonlinear, optim, ssm, sweep
-from .book import format_number, glue, sig
+from .book import format_number, glue, recall, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
     LinearRNN,
@@ -95,6 +95,7 @@ __all__ = [
     "pad_state",
     "population_loss",
     "population_loss_grad",
+    "recall",
     "sample_sequences",
     "set_seed",
     "sig",

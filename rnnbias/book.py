@@ -2,22 +2,29 @@
 
 Numbers reach the text through myst-nb's ``glue``; they are rounded to 4 significant digits
 first, so that the committed outputs compare equal across machines, and written the way a
-textbook writes them (:func:`format_number`: ``0.6458``, ``459``, ``4.2 × 10⁻⁷``). Outside a
-book build (e.g. in Colab without myst-nb) :func:`glue` still returns the rounded value and
-simply does not record it.
+textbook writes them (:func:`format_number`: ``0.6458``, ``459``, ``4.2 × 10⁻⁷``). The prose
+shows a glued number with the ``{eval}`name``` role, which two readers understand: the book
+(``_ext/inline_values.py`` pastes the glued text) and JupyterLab with jupyterlab-myst, which
+shows the value stored in the markdown cell (``scripts/lab_view.py`` stores it) and, once the
+cell is run, the value of the Python name ``name`` in the kernel: :func:`glue` defines it, and
+:func:`recall` defines the names a chapter quotes from another one. Outside a book build (e.g.
+in Colab without myst-nb) :func:`glue` still returns the rounded value.
 
-Introduced in chapter 1. Public names: :func:`sig`, :func:`format_number`, :func:`glue`.
+Introduced in chapter 1. Public names: :func:`sig`, :func:`format_number`, :func:`glue`,
+:func:`recall`.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import math
 import numbers
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import _checks
 
-__all__ = ["format_number", "glue", "sig"]
+__all__ = ["format_number", "glue", "recall", "sig"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -102,8 +109,29 @@ def format_number(x: object, digits: int = 4) -> str:
     return sign + (power if mantissa == "1" else f"{mantissa} × {power}")
 
 
+class Glued(str):
+    """The text of a glued number, whose ``repr`` is the text itself: a kernel asked for the
+    name shows ``0.6458``, not ``'0.6458'`` (jupyterlab-myst displays the ``repr``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _define(name: str, text: str) -> None:
+    """Bind ``name`` to ``Glued(text)`` in the IPython user namespace, if there is one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.user_ns[name] = Glued(text)
+
+
 def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -> object:
-    """Record ``value`` under ``name`` for ``{glue:text}`name``` in the prose, and return it.
+    """Record ``value`` under ``name`` for ``{eval}`name``` in the prose, and return it.
 
     Real numbers are rounded with :func:`sig` (the return value) and recorded as written by
     :func:`format_number`; integers and strings are glued as they are (a tensor or array
@@ -111,15 +139,20 @@ def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -
     ``rounding="up"`` ("at most X") or ``rounding="down"`` ("at least X"): rounded outward,
     the printed bound is still true.
 
+    In a notebook the name is also bound to the glued text, so that JupyterLab, running a
+    markdown cell, shows ``{eval}`name``` as the number this run computed.
+
     Raises
     ------
     TypeError, ValueError
-        For an empty or non-string ``name``; a ``value`` that is not a real number, an
-        integer or a string (``None``, a list, a complex number), or a tensor or array of
-        several numbers; ``digits < 1`` or an unknown ``rounding``.
+        For a ``name`` that is not a string or not a Python identifier; a ``value`` that is
+        not a real number, an integer or a string (``None``, a list, a complex number), or a
+        tensor or array of several numbers; ``digits < 1`` or an unknown ``rounding``.
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {_checks._describe(name)}")
+    if not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier such as 'ch1_rho', got {name!r}")
     digits = _checks.as_int("digits", digits, minimum=1)
     rounding = _checks.as_choice("rounding", rounding, list(_ROUNDING))
     if hasattr(value, "item") and not isinstance(value, str):  # tensors, arrays, NumPy scalars
@@ -132,9 +165,67 @@ def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         value = sig(value, digits, rounding)
         shown = format_number(value, digits)
+    _define(name, str(shown))
     try:
         from myst_nb import glue as _glue
     except ImportError:  # not in a book build: nothing to record
         return value
     _glue(name, shown, display=False)
     return value
+
+
+_RECORD = "application/papermill.record/text/plain"
+
+
+def glued_values(nb: dict) -> dict[str, str]:
+    """The text of every number glued in a notebook (its JSON as a dict): read from the
+    saved glue outputs, else from the values stored for the ``{eval}`` roles of its markdown
+    cells (the student edition has no outputs)."""
+    found: dict[str, str] = {}
+    for cell in nb.get("cells", []):
+        for item in cell.get("metadata", {}).get("user_expressions", []):
+            data = item.get("result", {}).get("data", {})
+            if "text/plain" in data:
+                found[item["expression"]] = data["text/plain"]
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and _RECORD in out.get("data", {}):
+                text = out["data"][_RECORD]
+                text = "".join(text) if isinstance(text, list) else text
+                value = ast.literal_eval(text)
+                found[name] = value if isinstance(value, str) else text
+    return found
+
+
+def recall(notebook: str, folder: str = ".") -> dict[str, str]:
+    """Bind every number a chapter's prose shows to the value saved in its notebook.
+
+    In JupyterLab, jupyterlab-myst shows ``{eval}`ch1_rho``` by asking the kernel for the
+    name ``ch1_rho`` whenever the markdown cell runs. A name is bound by the :func:`glue` call
+    that computes it, but some text quotes a number computed further down the chapter, or in
+    another chapter (chapter 9 quotes chapters 4, 7 and 8). Each chapter therefore calls
+    ``recall("NN_name.ipynb")`` right after its set-up: every name its prose shows is bound to
+    the text saved in that notebook (its glue outputs, and the values stored for its markdown
+    cells by ``scripts/lab_view.py``), until a :func:`glue` below binds the fresh value.
+    A notebook that is not in ``folder`` (a chapter downloaded on its own) binds nothing.
+    Returns the texts by name.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``notebook`` that is not the file name of a notebook (``*.ipynb``).
+    """
+    from pathlib import Path
+
+    if not isinstance(notebook, str):
+        raise TypeError(f"notebook must be a file name, got {_checks._describe(notebook)}")
+    if not notebook.endswith(".ipynb"):
+        raise ValueError(f"notebook must name an .ipynb file, got {notebook!r}")
+    path = Path(folder) / notebook
+    if not path.is_file():
+        return {}
+    texts = glued_values(json.loads(path.read_text(encoding="utf-8")))
+    for name, text in texts.items():
+        _define(name, text)
+    return texts

@@ -765,7 +765,7 @@ def test_results_print_with_nan_and_empty_fields(name):
         (lambda: rb.glue("a", [1.0, 2.0]), TypeError, "value must be a real number, an integer"),
         (lambda: rb.glue("a", 1 + 2j), TypeError, "value must be a real number, an integer"),
         (lambda: rb.glue("a", 3, digits=0), ValueError, "digits must be >= 1"),
-        (lambda: rb.glue(None, 1.0), TypeError, "name must be a non-empty string"),
+        (lambda: rb.glue(None, 1.0), TypeError, "name must be a string, got None"),
     ],
 )
 def test_book_helpers_name_what_is_wrong(call, error, match):

@@ -97,7 +97,35 @@ CODING = [e for e in EXERCISES if "coding" in e.kinds]
 
 @pytest.mark.parametrize("exercise", CODING, ids=_ids(CODING))
 def test_coding_exercise_states_its_expected_output(exercise):
-    assert "**Expected output:**" in exercise.statement
+    assert re.search(r"\*\*Expected output:\*\*|\{admonition\} Expected output", exercise.statement)
+
+
+PREDICT = [e for e in EXERCISES if re.search("predict|before running", e.statement, re.I)]
+
+
+@pytest.mark.parametrize("exercise", PREDICT, ids=_ids(PREDICT))
+def test_predict_first_exercise_folds_its_expected_output(exercise):
+    """An exercise that asks for a prediction does not print the answer under the question:
+    the expected output is in a dropdown, folded in the book and in JupyterLab."""
+    assert "**Expected" not in exercise.statement, "the expected output is printed open"
+    folded = re.search(
+        r"^```\{admonition\} Expected (output|result)[^\n]*\n:class: dropdown$",
+        exercise.statement,
+        re.M,
+    )
+    assert folded, "no folded 'Expected output' admonition"
+
+
+def test_the_predict_first_exercises_are_found():
+    labels = {e.label for e in PREDICT}
+    named = {
+        "ex-ch1-count",
+        "ex-ch2-sampling",
+        "ex-ch3-sup",
+        "ex-ch5-other-teacher",
+        "ex-ch6-prony-noise",
+    }
+    assert named <= labels and len(PREDICT) >= 6, sorted(labels)
 
 
 @pytest.mark.parametrize("exercise", CODING, ids=_ids(CODING))

@@ -76,8 +76,50 @@ def test_sig_and_glue_refuse_bad_rounding_and_arrays():
 def test_glue_returns_the_rounded_value():
     assert rb.glue("x", torch.tensor(1.234567)) == 1.235
     assert rb.glue("n", 12) == 12
-    with pytest.raises(TypeError, match="name must be a non-empty string"):
+    with pytest.raises(ValueError, match="name must be a Python identifier"):
         rb.glue("", 1.0)
+    with pytest.raises(ValueError, match="got 'ch1 rho'"):
+        rb.glue("ch1 rho", 1.0)
+    with pytest.raises(TypeError, match="name must be a string, got 3"):
+        rb.glue(3, 1.0)
+
+
+class _Shell:
+    def __init__(self) -> None:
+        self.user_ns: dict = {}
+
+
+def test_glue_and_recall_define_the_names_the_prose_evaluates(monkeypatch, tmp_path):
+    """jupyterlab-myst evaluates {eval}`name` in the kernel: glue and recall bind the name."""
+    import json
+
+    import IPython
+
+    from rnnbias import book
+
+    shell = _Shell()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    rb.glue("ch1_rho", 0.727234)
+    assert shell.user_ns["ch1_rho"] == "0.7272" and repr(shell.user_ns["ch1_rho"]) == "0.7272"
+    record = {"application/papermill.record/text/plain": "'4.2 × 10⁻⁷'"}
+    scrap = {"scrapbook": {"name": "ch4_x", "mime_prefix": "application/papermill.record/"}}
+    stored = [{"expression": "ch4_y", "result": {"status": "ok", "data": {"text/plain": "12"}}}]
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [{"data": record, "metadata": scrap}]},
+            {"cell_type": "markdown", "metadata": {"user_expressions": stored}},
+        ]
+    }
+    (tmp_path / "04_chapter.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    assert book.glued_values(nb) == {"ch4_x": "4.2 × 10⁻⁷", "ch4_y": "12"}
+    shell.user_ns.clear()
+    assert rb.recall("04_chapter.ipynb", folder=str(tmp_path)) == book.glued_values(nb)
+    assert repr(shell.user_ns["ch4_x"]) == "4.2 × 10⁻⁷" and shell.user_ns["ch4_y"] == "12"
+    assert rb.recall("05_absent.ipynb", folder=str(tmp_path)) == {}  # a chapter on its own
+    with pytest.raises(ValueError, match=r"notebook must name an \.ipynb file, got 'ch4_x'"):
+        rb.recall("ch4_x")
+    with pytest.raises(TypeError, match="notebook must be a file name, got None"):
+        rb.recall(None)
 
 
 def test_plot_style_is_opaque_and_dark_on_white():
