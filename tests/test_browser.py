@@ -1,8 +1,8 @@
 """Every built page, loaded in a real headless browser (Debian's Chromium).
 
 For each page of the table of contents this checks that the math is typeset (no raw ``$``,
-``\\(`` or ``\\[`` left in the text), that every image loads and, outside the live widgets, has
-alt text and a caption, that every widget area renders and has a static figure before it, that
+``\\(`` or ``\\[`` left in the text), that every dropdown (solutions, expected outputs) is
+folded, that every image loads and, outside the live widgets, has alt text and a caption, that every widget area renders and has a static figure before it, that
 no JavaScript error is logged, and that no request leaves the machine. It saves a light and a
 dark screenshot of each page to ``_build/screenshots/``.
 
@@ -88,6 +88,12 @@ FRONT_DOOR = """(() => {
                              .filter(c => overflows(c) || juts(c)).map(text)};
 })()"""
 
+# Solutions and the expected outputs of predict-first exercises: folded until clicked.
+OPEN_DROPDOWNS = """[...document.querySelectorAll('main .admonition.dropdown')]
+  .filter(a => [...a.children].some(c => !c.classList.contains('admonition-title')
+                                         && c.getBoundingClientRect().height > 0))
+  .map(a => a.querySelector('.admonition-title').innerText.trim().slice(0, 60))"""
+
 # The map of the book (intro.md): every line of text inside its box, its size on screen, and
 # the colours of text and box as drawn (theme variables, so light and dark differ).
 BOOK_MAP = """(() => {
@@ -162,6 +168,8 @@ def test_page_in_a_real_browser(browser, page_name):
         assert front["footer"] and "CC BY 4.0" in front["footer"], front["footer"]
         assert front["wide_tables"] == [], f"tables wider than the column: {front['wide_tables']}"
         assert front["spilling_cells"] == [], f"cells that overflow: {front['spilling_cells']}"
+        opened = page.evaluate(OPEN_DROPDOWNS)
+        assert opened == [], f"dropdowns open on load: {opened}"
         widgets = page.evaluate(WIDGETS)
         deadline = time.monotonic() + 15  # the widget manager renders after the load event
         while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
