@@ -2,8 +2,9 @@
 
 For each page of the table of contents this checks that the math is typeset (no raw ``$``,
 ``\\(`` or ``\\[`` left in the text), that every dropdown (solutions, expected outputs) is
-folded, that every image loads and, outside the live widgets, has alt text and a caption, that every widget area renders and has a static figure before it, that
-no JavaScript error is logged, and that no request leaves the machine. It saves a light and a
+folded, that every image loads and, outside the live widgets, has alt text and a caption,
+that every widget area renders and has a static figure before it, that no JavaScript error is
+logged, and that no request leaves the machine. It saves a light and a
 dark screenshot of each page to ``_build/screenshots/``.
 
 Needs ``make book`` and Chromium (``make test`` installs Debian's ``chromium`` when it is
