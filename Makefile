@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup browser book test lab notebooks lint bench mutations student clean
+.PHONY: help setup browser book test lab notebooks lint bench mutations student instructor clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench      benchmarks: JAX peer, trainer vs naive BPTT, scaling, notebook times (~9 min)"
 	@echo "make mutations  make each claims test's claim false and check that the test fails (~5 min)"
 	@echo "make student    write the student edition (no solutions, no outputs) -> _build/student/"
+	@echo "make instructor write the answer key (solutions and their checks) -> _build/instructor/"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
 setup: $(STAMP)
@@ -72,6 +73,11 @@ notebooks: $(STAMP)
 	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
 	done
 	$(BIN)/python scripts/lab_view.py $(NOTEBOOKS)
+	$(BIN)/python scripts/reading_time.py
+
+# The answer key is not part of the HTML book: keep it to yourself when exercises are graded.
+instructor: $(STAMP)
+	$(BIN)/python scripts/answer_key.py _build/instructor
 
 student: $(STAMP)
 	rm -rf _build/student

@@ -40,7 +40,10 @@ code cell to fill in and run. The solution comes right after it, collapsed: open
 trying. When the book is built, hidden cells re-run the solutions' code and check the results.
 `make student` writes a student edition of every chapter notebook to `_build/student/`, without
 solutions or outputs, to run and work through in Jupyter. The kinds are read from the end of each
-title: "(proof, then check)" is a proof, "(conceptual, then coding)" is conceptual and coding."""
+title: "(proof, then check)" is a proof, "(conceptual, then coding)" is conceptual and coding.
+Each title also states the exercise's **level**, ★ routine (apply a definition or adapt the
+chapter's code), ★★ several steps or a small new idea, ★★★ a proof or construction that needs a
+real idea, and the **time** it takes a student who has just read the chapter."""
 
 
 def chapter_exercises(root: Path = ROOT) -> list[tuple[Path, str, list[Exercise]]]:
@@ -72,12 +75,13 @@ def render(root: Path = ROOT) -> str:
         "",
         "## Summary",
         "",
-        "| Chapter | Exercises | " + " | ".join(k.capitalize() for k in KINDS) + " |",
-        "|:--|--:|" + "--:|" * len(KINDS),
+        "| Chapter | Exercises | " + " | ".join(k.capitalize() for k in KINDS) + " | Minutes |",
+        "|:--|--:|" + "--:|" * (len(KINDS) + 1),
     ]
-    totals = [0] * (len(KINDS) + 1)
+    totals = [0] * (len(KINDS) + 2)
     for path, _, exercises in chapters:
         counts = [len(exercises)] + [sum(k in e.kinds for e in exercises) for k in KINDS]
+        counts.append(sum(e.minutes for e in exercises))
         totals = [t + c for t, c in zip(totals, counts, strict=True)]
         doc = path.relative_to(root / "chapters").with_suffix("")
         lines.append(f"| {{doc}}`{doc}` | " + " | ".join(map(str, counts)) + " |")
@@ -88,12 +92,19 @@ def render(root: Path = ROOT) -> str:
         " than its number of exercises.",
     ]
     for _, title, exercises in chapters:
-        lines += ["", f"## {title}", "", "| Exercise | Kind(s) |", "|:--|:--|"]
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Exercise | Kind(s) | Level | Minutes |",
+            "|:--|:--|:-:|--:|",
+        ]
         for e in exercises:
             # A Markdown link, not {ref}`label`: sphinx-exercise makes {ref} render "Exercise N"
             # (not the title), and {ref}`text <label>` leaves $math$ in the text unrendered.
             link = f"[{_cell(title_without_kind(e.title))}](#{e.label})"
-            lines.append(f"| {link} | {', '.join(e.kinds)} |")
+            stars = "★" * e.level + "☆" * (3 - e.level)
+            lines.append(f"| {link} | {', '.join(e.kinds)} | {stars} | {e.minutes} |")
     return "\n".join(lines) + "\n"
 
 

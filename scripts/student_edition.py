@@ -19,6 +19,13 @@ The rules, applied to each notebook:
    and the notebook's ``widgets`` state (both records of the last run) are dropped.
 5. A markdown cell with id ``student-edition-note`` is inserted at the top: it says this is the
    student edition and where the full edition is.
+6. A proof or conceptual exercise gets an **answer cell** right after its statement: a
+   markdown cell with id ``answer-<label>`` to write the proof or the answer in.
+
+The folder is **runnable on its own**: it also holds a copy of the ``rnnbias`` package (the
+notebooks import it from their own folder), ``requirements.txt`` (the pinned packages the
+notebooks need: the runtime section of the book's requirements and JupyterLab) and a
+``README.md`` whose one line sets everything up and opens JupyterLab.
 
 The output is deterministic (same input, same bytes). Only the standard library and nbformat
 are used. The module also provides the exercise parser used by ``exercise_index.py`` and the
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import copy
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +80,19 @@ class Exercise:
     solutions: list[int] = field(default_factory=list)  # markdown cells with its {solution}
     solution_blocks: list[Block] = field(default_factory=list)
     check: int | None = None  # the hidden check cell
+    level: int = 0  # 1 routine, 2 several steps or a small idea, 3 needs a real idea
+    minutes: int = 0  # time for a student, stated in the title
+
+
+LEVEL = re.compile(r"(?P<stars>★+)☆*, about (?P<minutes>\d+) min\)\s*$")
+
+
+def level_and_minutes(title: str) -> tuple[int, int]:
+    """Level (1-3) and minutes stated at the end of a title: "(proof; ★★☆, about 25 min)"."""
+    m = LEVEL.search(title)
+    if not m:
+        raise ValueError(f"exercise title without '; ★★☆, about N min)' at its end: {title!r}")
+    return len(m["stars"]), int(m["minutes"])
 
 
 def directive_blocks(text: str) -> list[Block]:
@@ -179,6 +200,7 @@ def find_exercises(nb, name: str = "") -> list[Exercise]:
                     raise ValueError(f"{name}: exercise without :label: {block.arg!r}")
                 if label in exercises:
                     raise ValueError(f"{name}: duplicate exercise label {label}")
+                level, minutes = level_and_minutes(block.arg)
                 exercises[label] = Exercise(
                     label=label,
                     title=block.arg,
@@ -186,6 +208,8 @@ def find_exercises(nb, name: str = "") -> list[Exercise]:
                     notebook=name,
                     cell=i,
                     statement=block.text,
+                    level=level,
+                    minutes=minutes,
                 )
                 nxt = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
                 if (
@@ -235,9 +259,25 @@ def full_edition_note(name: str) -> str:
     )
 
 
+ANSWER = {
+    "proof": "**Your proof.** Double-click this cell and write it here (math between `$` signs).",
+    "conceptual": "**Your answer.** Double-click this cell and write it here.",
+}
+
+
+def answer_cell(exercise: Exercise):
+    """Rule 6: the cell a student writes a proof or an answer in (None for coding only)."""
+    kinds = [k for k in ("proof", "conceptual") if k in exercise.kinds]
+    if not kinds:
+        return None
+    cell = nbformat.v4.new_markdown_cell(ANSWER[kinds[0]])
+    cell.id = f"answer-{exercise.label}"[:64]
+    return cell
+
+
 def student_notebook(nb, name: str):
     """The student edition of one notebook (a new object; `nb` is not changed)."""
-    find_exercises(nb, name)  # fail early on what the rules cannot handle
+    answers = {e.cell: answer_cell(e) for e in find_exercises(nb, name)}  # fail early, too
     out = copy.deepcopy(nb)
     cells = []
     for i, cell in enumerate(out.cells):
@@ -253,6 +293,8 @@ def student_notebook(nb, name: str):
             cell.execution_count = None
             cell.metadata.pop("execution", None)
         cells.append(cell)
+        if answers.get(i) is not None:
+            cells.append(answers[i])
     note = nbformat.v4.new_markdown_cell(full_edition_note(name))
     note.id = NOTE_ID
     out.cells = [note, *cells]
@@ -271,8 +313,41 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
+SETUP = (
+    "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/jupyter lab"
+)
+
+
+def student_requirements(root: Path = ROOT) -> str:
+    """The pins the student notebooks need: the runtime and the JupyterLab sections of the
+    book's requirements.txt (same versions, so the numbers match the book's)."""
+    keep, lines = False, []
+    for line in (root / "requirements.txt").read_text().splitlines():
+        if line.startswith("# ---"):
+            keep = "runtime" in line or "running the notebooks" in line
+        if keep:
+            lines.append(line)
+    return "# Generated by scripts/student_edition.py from the book's requirements.txt.\n" + (
+        "\n".join(lines) + "\n"
+    )
+
+
+def student_readme() -> str:
+    return (
+        "# Student edition\n\n"
+        "The chapters of the book as notebooks to run and work through: every exercise, no "
+        "solutions, no outputs. Set up and open JupyterLab with one line (Python 3.11 or "
+        "newer; about a minute the first time):\n\n"
+        f"    {SETUP}\n\n"
+        "The notebooks import the helper package `rnnbias` from this folder. Run each one top "
+        "to bottom (Run > Run All Cells): the first cells seed every random generator, so your "
+        "numbers are the book's. Write your proofs in the cells marked **Your proof.**\n"
+    )
+
+
 def write_student_edition(outdir: Path | str, root: Path = ROOT) -> list[Path]:
-    """Write the student edition of every TOC notebook to `outdir`; return the paths written."""
+    """Write the student edition of every TOC notebook to `outdir`, with a copy of rnnbias,
+    requirements.txt and README.md; return the notebook paths written."""
     outdir = Path(outdir).resolve()
     chapters = (root / "chapters").resolve()
     if outdir == chapters or chapters in outdir.parents:
@@ -287,6 +362,12 @@ def write_student_edition(outdir: Path | str, root: Path = ROOT) -> list[Path]:
         target = outdir / path.name
         nbformat.write(student_notebook(nb, path.name), target)
         written.append(target)
+    shutil.rmtree(outdir / "rnnbias", ignore_errors=True)
+    shutil.copytree(
+        root / "rnnbias", outdir / "rnnbias", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (outdir / "requirements.txt").write_text(student_requirements(root))
+    (outdir / "README.md").write_text(student_readme())
     return written
 
 

@@ -8,6 +8,7 @@ minutes); CI runs it. Locally, skip it with `-k "not runs_top_to_bottom"`.
 
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -128,8 +129,12 @@ def test_the_predict_first_exercises_are_found():
     assert named <= labels and len(PREDICT) >= 6, sorted(labels)
 
 
-@pytest.mark.parametrize("exercise", CODING, ids=_ids(CODING))
-def test_coding_exercise_is_followed_by_a_stub(exercise):
+# an exercise to run: coding, or a proof or question with a numerical check ("then check")
+RUN = [e for e in EXERCISES if "coding" in e.kinds or "check" in e.title]
+
+
+@pytest.mark.parametrize("exercise", RUN, ids=_ids(RUN))
+def test_exercise_with_code_to_write_is_followed_by_a_stub(exercise):
     nb = FULL[exercise.notebook]
     assert exercise.stub == exercise.cell + 1, "no stub code cell right after the exercise"
     stub = nb.cells[exercise.stub]
@@ -157,10 +162,46 @@ def student_dir(tmp_path_factory):
 
 
 def test_student_edition_has_every_toc_notebook_and_is_deterministic(student_dir, tmp_path):
-    assert sorted(p.name for p in student_dir.iterdir()) == sorted(FULL)
+    bundle = ["README.md", "requirements.txt", "rnnbias"]
+    assert sorted(p.name for p in student_dir.iterdir()) == sorted([*FULL, *bundle])
     se.write_student_edition(tmp_path)
-    for name in FULL:
+    for name in [*FULL, "README.md", "requirements.txt"]:
         assert (tmp_path / name).read_bytes() == (student_dir / name).read_bytes(), name
+
+
+def test_student_folder_is_runnable_on_its_own(student_dir):
+    """It bundles rnnbias (imported from the folder, not from the book's checkout), the pins
+    the notebooks need, and a README whose one line sets up and opens JupyterLab."""
+    here = subprocess.run(
+        [sys.executable, "-c", "import rnnbias; print(rnnbias.__file__)"],
+        cwd=student_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(here).resolve().parent == (student_dir / "rnnbias").resolve()
+    package = {p.name for p in (ROOT / "rnnbias").glob("*.py")}
+    assert {p.name for p in (student_dir / "rnnbias").glob("*.py")} == package
+    pins = (student_dir / "requirements.txt").read_text()
+    book = (ROOT / "requirements.txt").read_text().splitlines()
+    for name in ("torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab-myst"):
+        (line,) = [x for x in book if x.startswith(f"{name}==")]
+        assert line in pins.splitlines(), f"{name}: not pinned as in the book"
+    assert se.SETUP in (student_dir / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(FULL))
+def test_student_proofs_and_questions_have_an_answer_cell(student_dir, name):
+    student = nbformat.read(student_dir / name, as_version=4)
+    ids = [c.id for c in student.cells]
+    for exercise in (e for e in EXERCISES if e.notebook == name):
+        statement = FULL[name].cells[exercise.cell].id
+        answer = f"answer-{exercise.label}"
+        if {"proof", "conceptual"} & set(exercise.kinds):
+            assert ids[ids.index(statement) + 1] == answer, f"{exercise.label}: no answer cell"
+            assert "**Your" in student.cells[ids.index(answer)].source
+        else:
+            assert answer not in ids
 
 
 def test_student_edition_refuses_to_write_into_chapters(capsys):
@@ -190,7 +231,8 @@ def test_student_notebook_keeps_exercises_and_stubs_and_drops_solutions(student_
     assert checks and not checks & cells.keys(), "a solution check cell is left"
     # everything else stays, in order: other cells unchanged, solution-only cells dropped
     kept = [c for c in full.cells if c.id not in checks and c.id in cells]
-    assert [c.id for c in student.cells[1:]] == [c.id for c in kept]
+    added = [c.id for c in student.cells[1:] if c.id.startswith("answer-")]
+    assert [c.id for c in student.cells[1:] if c.id not in added] == [c.id for c in kept]
     for c in full.cells:
         if c.id in checks:
             continue
@@ -236,13 +278,13 @@ def test_student_notebook_contains_no_line_of_solution_code(student_dir, name):
 
 @pytest.mark.parametrize("name", sorted(FULL))
 def test_student_notebook_runs_top_to_bottom(student_dir, name):
-    """Execute the student notebook as a student would, from the chapters folder (slow)."""
+    """Execute the student notebook as a student would, in the handed-out folder (slow)."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(student_dir / name, as_version=4)
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(CHAPTERS)}},
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(student_dir)}},
         kernel_manager_class=PromptKernelManager,  # (no stall on a missed reply: see kernels.py)
     ).execute()  # fmt: skip
     seconds = time.perf_counter() - start
@@ -270,3 +312,24 @@ def test_exercise_index_check_fails_on_a_stale_page(tmp_path, capsys):
     assert exercise_index.main(["--check", "--output", str(stale)]) == 1
     assert "out of date" in capsys.readouterr().err
     assert exercise_index.main(["--check", "--output", str(tmp_path / "missing.md")]) == 1
+
+
+# --- (e) the instructors' answer key -------------------------------------------------------------
+
+
+def test_answer_key_has_every_exercise_its_solution_and_its_check(tmp_path):
+    import answer_key
+
+    assert answer_key.main([str(tmp_path)]) == 0
+    key = (tmp_path / "answer-key.md").read_text()
+    for exercise in EXERCISES:
+        assert f"`{exercise.label}`" in key, exercise.label
+        assert f"about {exercise.minutes} min" in key
+        for block in exercise.solution_blocks:
+            body = answer_key._inner(block.text)
+            assert body and body in key, f"{exercise.label}: solution missing"
+        if exercise.check is not None:
+            check = FULL[exercise.notebook].cells[exercise.check].source.rstrip()
+            assert check in key, f"{exercise.label}: check missing"
+    assert key.count("\n### Exercise ") == len(EXERCISES)
+    assert "answer-key" not in (ROOT / "_toc.yml").read_text()  # not part of the book

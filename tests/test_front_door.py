@@ -8,7 +8,6 @@ The browser test (``tests/test_browser.py``) checks what a reader sees of the sa
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 
@@ -24,20 +23,33 @@ INTRO = ROOT / "intro.md"
 CHAPTERS = [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
-def _words(notebook: str) -> int:
-    nb = json.loads((ROOT / f"{notebook}.ipynb").read_text())
-    cells = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
-    return sum(len("".join(c["source"]).split()) for c in cells)
-
-
 def test_reading_time_on_the_landing_page_matches_the_chapters():
-    text = INTRO.read_text()
-    claimed = re.search(r"about ([\d,]+) words of text, about (\w+)\s+hours of\s+reading", text)
+    """The landing page's totals are those of scripts/reading_time.py (which writes each
+    chapter's time and the course page's table), rounded as the sentence rounds them."""
+    import reading_time
+
+    text = " ".join(INTRO.read_text().split())
+    claimed = re.search(
+        r"about ([\d,]+) words of text: about (\w+) hours to read and run at a careful pace "
+        r"\(100 words and 20 lines of code a minute\), plus about (\w+) hours for all (\d+) "
+        r"exercises",
+        text,
+    )
     assert claimed, "the landing page no longer states the reading time"
-    words = sum(_words(nb) for nb in CHAPTERS)
+    chapters = [reading_time.measure(ROOT / f"{nb}.ipynb") for nb in CHAPTERS]
+    assert reading_time.WORDS_PER_MINUTE == 100 and reading_time.LINES_PER_MINUTE == 20
+    words = sum(c.words for c in chapters)
     assert int(claimed[1].replace(",", "")) == round(words, -3), (claimed[1], words)
-    hours = {"three": 3, "four": 4, "five": 5, "six": 6}[claimed[2]]
-    assert round(words / 200 / 60) == hours, words / 200 / 60
+    hours = {"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+    assert hours[claimed[2]] == round(sum(c.reading_minutes for c in chapters) / 60)
+    assert hours[claimed[3]] == round(sum(c.exercise_minutes for c in chapters) / 60)
+    assert int(claimed[4]) == sum(c.exercises for c in chapters)
+
+
+def test_chapter_times_and_the_course_table_are_current():
+    import reading_time
+
+    assert reading_time.update(check=True) == [], "run scripts/reading_time.py"
 
 
 def test_every_notebook_ran_in_under_a_minute_when_committed():
