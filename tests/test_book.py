@@ -157,3 +157,23 @@ def test_chapter_html_has_theorems_exercises_glue_and_figures(notebook):
     if has_widget:  # the explorer's saved state and the widget JS, beside its static figure
         assert "application/vnd.jupyter.widget-state+json" in text
         assert "widgets/embed-amd.js" in text
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_chapter_numbers_figures_results_and_exercises_per_chapter(notebook):
+    """Chapter N's page: its title numbered once ("N. Title"), and every figure, numbered
+    result and exercise numbered N.1, N.2, ... in order (as instructors cite them)."""
+    _need_html()
+    n = int(notebook.name[:2])
+    text = (HTML / "chapters" / f"{notebook.stem}.html").read_text()
+    h1 = re.search(r'<h1><span class="section-number">([^<]*)</span>([^<]*)<', text)
+    assert h1 and h1[1] == f"{n}. " and not re.match(r"\d+\. ", h1[2]), h1 and h1.groups()
+    captions = re.findall(r'<span class="caption-number">(\w+)\.? (\d+)\.(\d+) ', text)
+    kinds = {kind for kind, _, _ in captions}
+    assert {"Fig", "Exercise"} <= kinds, kinds
+    for kind in kinds:
+        numbers = [(int(c), int(i)) for k, c, i in captions if k == kind]
+        assert all(c == n for c, _ in numbers), f"{kind}: {numbers}"
+        seen = sorted({i for _, i in numbers})
+        assert seen == list(range(1, len(seen) + 1)), f"{kind} numbers {seen}"
+    assert f">{n}. {n}. " not in text, "the chapter number shows twice"
