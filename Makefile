@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup browser book test lab notebooks lint bench mutations student instructor clean
+.PHONY: help setup browser book test lab notebooks lint bench mutations student instructor pdf clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -29,6 +29,7 @@ help:
 	@echo "make mutations  make each claims test's claim false and check that the test fails (~5 min)"
 	@echo "make student    write the student edition (no solutions, no outputs) -> _build/student/"
 	@echo "make instructor write the answer key (solutions and their checks) -> _build/instructor/"
+	@echo "make pdf        print the whole book to one PDF (after make book; ~2 min) -> _build/html/"
 	@echo "make clean      remove the build (keeps the virtual environment)"
 
 setup: $(STAMP)
@@ -74,6 +75,14 @@ notebooks: $(STAMP)
 	done
 	$(BIN)/python scripts/lab_view.py $(NOTEBOOKS)
 	$(BIN)/python scripts/reading_time.py
+
+# The whole book as one PDF: the single-page build (from make book's execution cache) printed by
+# headless Chromium, then put next to the HTML pages, where the landing page links to it.
+pdf: $(STAMP) browser
+	rm -rf _build/singlehtml
+	$(BIN)/jupyter-book build . --builder singlehtml
+	$(BIN)/python scripts/print_pdf.py
+	cp _build/pdf/rnn-extrapolation-book.pdf _build/html/
 
 # The answer key is not part of the HTML book: keep it to yourself when exercises are graded.
 instructor: $(STAMP)

@@ -53,7 +53,7 @@ def answer_key(root: Path = ROOT) -> str:
             solutions = [_inner(b.text) for b in e.solution_blocks]
             out += [
                 "",
-                f"### Exercise {number}: {e.title}",
+                f"### Exercise {int(path.name[:2])}.{number}: {e.title}",
                 "",
                 f"`{e.label}` · {', '.join(e.kinds)} · level {STARS[e.level]} · "
                 f"about {e.minutes} min",

@@ -91,20 +91,22 @@ def render(root: Path = ROOT) -> str:
         "An exercise of two kinds is counted in both columns, so a row's kinds can add up to more"
         " than its number of exercises.",
     ]
-    for _, title, exercises in chapters:
+    for path, title, exercises in chapters:
         lines += [
             "",
             f"## {title}",
             "",
-            "| Exercise | Kind(s) | Level | Minutes |",
-            "|:--|:--|:-:|--:|",
+            "| No. | Exercise | Kind(s) | Level | Minutes |",
+            "|:--|:--|:--|:-:|--:|",
         ]
-        for e in exercises:
+        for number, e in enumerate(exercises, 1):
             # A Markdown link, not {ref}`label`: sphinx-exercise makes {ref} render "Exercise N"
             # (not the title), and {ref}`text <label>` leaves $math$ in the text unrendered.
             link = f"[{_cell(title_without_kind(e.title))}](#{e.label})"
             stars = "★" * e.level + "☆" * (3 - e.level)
-            lines.append(f"| {link} | {', '.join(e.kinds)} | {stars} | {e.minutes} |")
+            kinds = ", ".join(e.kinds)
+            no = f"{int(path.name[:2])}.{number}"  # as the book numbers it (Exercise 7.2)
+            lines.append(f"| {no} | {link} | {kinds} | {stars} | {e.minutes} |")
     return "\n".join(lines) + "\n"
 
 

@@ -213,3 +213,18 @@ def test_the_map_of_the_book_reads_in_light_and_dark(browser):
             assert ratio >= 4.5, f"map text contrast {ratio:.2f} (dark={dark})"
     finally:
         page.close()
+
+
+def test_printing_a_page_to_pdf_typesets_its_math(browser, tmp_path):
+    """scripts/print_pdf.py, which `make pdf` runs on the single-page build of the whole book,
+    here on chapter 1's page: every formula typeset, every image loaded, several A4 pages."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import print_pdf
+
+    out = tmp_path / "chapter1.pdf"
+    found = print_pdf.print_pdf(HTML / "chapters" / "01_linear_rnns.html", out)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert found["broken"] == 0 and found["images"] >= 3, found
+    assert found["math"] > 200 and found["pages"] >= 10, found
