@@ -177,3 +177,31 @@ def test_chapter_numbers_figures_results_and_exercises_per_chapter(notebook):
         seen = sorted({i for _, i in numbers})
         assert seen == list(range(1, len(seen) + 1)), f"{kind} numbers {seen}"
     assert f">{n}. {n}. " not in text, "the chapter number shows twice"
+
+
+def test_figures_are_drawn_with_text_of_10_pt_or_more_and_at_most_10_in_wide():
+    """What the browser test's figure check assumes (9 px on screen at 1,280 px): no chapter
+    or plotting helper asks for text under 10 pt, the style's sizes resolve to 10 pt or more,
+    and no figure is wider than 10 in."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    from rnnbias import plotting
+
+    sources = {p.name: p.read_text() for p in (ROOT / "rnnbias").glob("*.py")}
+    for nb in toc_notebooks():
+        cells = json.loads(nb.read_text())["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        sources[nb.name] = "\n".join(code)
+    for name, code in sources.items():
+        sizes = [float(x) for x in re.findall(r"fontsize\s*=\s*([0-9.]+)", code)]
+        assert all(size >= 10 for size in sizes), f"{name}: fontsize {sizes}"
+        widths = [float(x) for x in re.findall(r"figsize\s*=\s*\(\s*([0-9.]+)", code)]
+        assert all(width <= 10 for width in widths), f"{name}: figure widths {widths}"
+    with mpl.rc_context():
+        plotting.plot_style()
+        for key in ("font.size", "axes.titlesize", "axes.labelsize", "legend.fontsize",
+                    "xtick.labelsize", "ytick.labelsize"):  # fmt: skip
+            points = FontProperties(size=mpl.rcParams[key]).get_size_in_points()
+            assert points >= 10, (key, points)
+        assert mpl.rcParams["figure.dpi"] == 110

@@ -89,6 +89,17 @@ FRONT_DOOR = """(() => {
                              .filter(c => overflows(c) || juts(c)).map(text)};
 })()"""
 
+# Every figure of a cell output (outside the live widgets): its size on screen against its
+# natural size. The notebooks draw figures at 110 dpi shown size, as PNGs of twice that
+# resolution ("retina", rnnbias.plotting.plot_style), with text of at least 10 pt.
+FIGURES = """Promise.all([...document.querySelectorAll('main div.cell_output img')]
+  .filter(img => !img.closest('.jupyter-widgets'))
+  .map(img => img.decode().catch(() => null).then(() => ({
+    src: (img.getAttribute('src') || '').slice(-40),
+    shown: img.getBoundingClientRect().width, natural: img.naturalWidth,
+    filter: getComputedStyle(img).filter, background: getComputedStyle(img).backgroundColor}))))"""
+SMALLEST_PT, DPI = 10, 110
+
 # Solutions and the expected outputs of predict-first exercises: folded until clicked.
 OPEN_DROPDOWNS = """[...document.querySelectorAll('main .admonition.dropdown')]
   .filter(a => [...a.children].some(c => !c.classList.contains('admonition-title')
@@ -169,6 +180,11 @@ def test_page_in_a_real_browser(browser, page_name):
         assert front["footer"] and "CC BY 4.0" in front["footer"], front["footer"]
         assert front["wide_tables"] == [], f"tables wider than the column: {front['wide_tables']}"
         assert front["spilling_cells"] == [], f"cells that overflow: {front['spilling_cells']}"
+        for fig in page.evaluate(FIGURES, await_promise=True):
+            scale = fig["shown"] / (fig["natural"] / 2)  # shown size / the size it was drawn at
+            text_px = SMALLEST_PT * DPI / 72 * scale
+            assert text_px >= 9, f"figure text {text_px:.1f} px on screen: {fig}"
+            assert fig["natural"] >= 1.9 * fig["shown"], f"figure not at 2x resolution: {fig}"
         opened = page.evaluate(OPEN_DROPDOWNS)
         assert opened == [], f"dropdowns open on load: {opened}"
         widgets = page.evaluate(WIDGETS)
@@ -182,6 +198,12 @@ def test_page_in_a_real_browser(browser, page_name):
         name = page_name.replace("/", "_")
         page.screenshot(SHOTS / f"{name}.png")
         page.dark(True)
+        deadline = time.monotonic() + 5  # the theme follows the system setting a moment later
+        while page.evaluate("document.documentElement.dataset.theme") != "dark":
+            assert time.monotonic() < deadline, "the page did not switch to its dark theme"
+            time.sleep(0.1)
+        for fig in page.evaluate(FIGURES, await_promise=True):  # no light card in the dark
+            assert "invert" in fig["filter"] and fig["background"] in ("rgba(0, 0, 0, 0)",), fig
         page.screenshot(SHOTS / f"{name}-dark.png")
         errors = page.errors()
         assert errors == [], f"JavaScript errors: {errors}"
