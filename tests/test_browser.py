@@ -100,6 +100,11 @@ FIGURES = """Promise.all([...document.querySelectorAll('main div.cell_output img
     filter: getComputedStyle(img).filter, background: getComputedStyle(img).backgroundColor}))))"""
 SMALLEST_PT, DPI = 10, 110
 
+# Code and output blocks that scroll sideways (wider content than box) at 1,280 px.
+SIDEWAYS = """[...document.querySelectorAll('main pre, main div.highlight, main div.output')]
+  .filter(e => e.getBoundingClientRect().height > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 60))"""
+
 # Solutions and the expected outputs of predict-first exercises: folded until clicked.
 OPEN_DROPDOWNS = """[...document.querySelectorAll('main .admonition.dropdown')]
   .filter(a => [...a.children].some(c => !c.classList.contains('admonition-title')
@@ -185,6 +190,8 @@ def test_page_in_a_real_browser(browser, page_name):
             text_px = SMALLEST_PT * DPI / 72 * scale
             assert text_px >= 9, f"figure text {text_px:.1f} px on screen: {fig}"
             assert fig["natural"] >= 1.9 * fig["shown"], f"figure not at 2x resolution: {fig}"
+        sideways = page.evaluate(SIDEWAYS)
+        assert sideways == [], f"blocks that scroll sideways: {sideways[:3]}"
         opened = page.evaluate(OPEN_DROPDOWNS)
         assert opened == [], f"dropdowns open on load: {opened}"
         widgets = page.evaluate(WIDGETS)
