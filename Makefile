@@ -68,11 +68,10 @@ test: $(STAMP) browser
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
+# Every notebook runs top to bottom (one per core) and is written back with its outputs; the
+# kernels are scripts/kernels.py's (jupyter execute --inplace can stall a cell for its timeout).
 notebooks: $(STAMP)
-	@for nb in $(NOTEBOOKS); do \
-	  echo "executing $$nb"; \
-	  $(BIN)/jupyter execute --inplace --timeout=600 "$$nb" || exit 1; \
-	done
+	$(BIN)/python scripts/execute_notebooks.py --in-place
 	$(BIN)/python scripts/lab_view.py $(NOTEBOOKS)
 	$(BIN)/python scripts/reading_time.py
 

@@ -9,9 +9,12 @@ core (each kernel on one thread), the slowest first. The kernels are those of
 ``scripts/kernels.py``, whose client looks for replies every 0.1 s instead of once per cell
 timeout (a missed wake-up otherwise stalls a cell for the whole timeout).
 
-Usage: ``python scripts/execute_notebooks.py [--jobs N] [NOTEBOOK ...]`` (default: every
-``chapters/*.ipynb``, as many jobs as cores). Prints each notebook's execution time; exits 1,
-printing the traceback, if any notebook raises.
+Usage: ``python scripts/execute_notebooks.py [--jobs N] [--in-place] [NOTEBOOK ...]`` (default:
+every ``chapters/*.ipynb``, as many jobs as cores). Prints each notebook's execution time; exits
+1, printing the traceback, if any notebook raises. With ``--in-place`` (``make notebooks``) each
+executed notebook is written back to its file, with nbclient's cell timings, instead of into the
+cache: the way committed outputs are refreshed (``jupyter execute --inplace`` uses nbclient's
+plain client, which can stall a cell for its whole timeout).
 """
 
 from __future__ import annotations
@@ -54,13 +57,18 @@ def recorded_seconds(path: str) -> float:
     return total
 
 
-def _execute(path: str) -> tuple[str, nbformat.NotebookNode, float, str | None]:
+def _execute(
+    path: str, in_place: bool = False
+) -> tuple[str, nbformat.NotebookNode, float, str | None]:
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(
         nb, cwd=str(Path(path).parent), timeout=KERNEL_INFO_TIMEOUT, timeout_func=_cell_timeout,
-        allow_errors=False, meta_override=True,  # (no new cell timings: they enter the hash)
+        allow_errors=False, meta_override=True,
+        record_timing=in_place,  # the committed timings; not in the cache (they enter its hash)
         kernel_manager_class=PromptKernelManager,
     )  # fmt: skip
+    if in_place and not result.err:
+        nbformat.write(nb, path)
     return path, nb, result.time, result.exc_string if result.err else None
 
 
@@ -68,6 +76,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="default: chapters/*.ipynb")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--in-place", action="store_true", help="write back, not to the cache")
     args = parser.parse_args()
     paths = [str(Path(p).resolve()) for p in args.notebooks] or [
         str(p) for p in sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -76,12 +85,15 @@ def main() -> int:
     cache = get_cache(str(CACHE))
     start, failed = time.perf_counter(), []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for future in as_completed([pool.submit(_execute, p) for p in paths]):
+        for future in as_completed([pool.submit(_execute, p, args.in_place) for p in paths]):
             path, nb, seconds, error = future.result()
             name = os.path.relpath(path, ROOT)
             if error is not None:
                 failed.append(name)
                 print(f"FAILED {name} after {seconds:.1f} s\n{error}", file=sys.stderr)
+                continue
+            if args.in_place:
+                print(f"{seconds:6.1f} s  {name} (written back)", flush=True)
                 continue
             stage = cache.add_nb_to_project(path)
             bundle = CacheBundleIn(nb, stage.uri, data={"execution_seconds": seconds})
