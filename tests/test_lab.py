@@ -91,6 +91,14 @@ def test_names_are_bound_before_the_text_shows_them(path):
     assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_kernelspec_is_the_one_jupyterlab_writes(path):
+    """JupyterLab rewrites a kernelspec whose display name differs from the installed one's,
+    and then asks to save a notebook the reader only opened."""
+    spec = nbformat.read(path, as_version=4).metadata.kernelspec
+    assert (spec.name, spec.display_name) == ("python3", "Python 3 (ipykernel)")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -249,6 +257,8 @@ def _check_screen(nb, cells, rel: str) -> None:
 def test_a_chapter_in_jupyterlab_reads_like_the_book(lab, name):
     page, nb, cells = _open(lab, f"chapters/{name}.ipynb")
     try:
+        dirty = page.evaluate("window.jupyterapp.shell.currentWidget.context.model.dirty")
+        assert dirty is False, "JupyterLab changed the notebook on opening it (save? on close)"
         _check_screen(nb, cells, name)
         assert sum(c["katex"] for c in cells) > 50
         _shot(page, f"lab-{name}")
