@@ -7,7 +7,8 @@ shows a glued number with the ``{eval}`name``` role, which two readers understan
 (``_ext/inline_values.py`` pastes the glued text) and JupyterLab with jupyterlab-myst, which
 shows the value stored in the markdown cell (``scripts/lab_view.py`` stores it) and, once the
 cell is run, the value of the Python name ``name`` in the kernel: :func:`glue` defines it, and
-:func:`recall` defines the names a chapter quotes from another one. Outside a book build (e.g.
+:func:`recall` first defines every name of a chapter's prose from its saved notebook (for text
+that quotes a number computed further down, or in another chapter). Outside a book build (e.g.
 in Colab without myst-nb) :func:`glue` still returns the rounded value.
 
 Introduced in chapter 1. Public names: :func:`sig`, :func:`format_number`, :func:`glue`,
@@ -177,12 +178,12 @@ def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -
 _RECORD = "application/papermill.record/text/plain"
 
 
-def glued_values(nb: dict) -> dict[str, str]:
+def glued_values(nb: dict, stored: bool = True) -> dict[str, str]:
     """The text of every number glued in a notebook (its JSON as a dict): read from the
-    saved glue outputs, else from the values stored for the ``{eval}`` roles of its markdown
-    cells (the student edition has no outputs)."""
+    saved glue outputs, else (with ``stored``) from the values stored for the ``{eval}``
+    roles of its markdown cells (the student edition has no outputs)."""
     found: dict[str, str] = {}
-    for cell in nb.get("cells", []):
+    for cell in nb.get("cells", []) if stored else []:
         for item in cell.get("metadata", {}).get("user_expressions", []):
             data = item.get("result", {}).get("data", {})
             if "text/plain" in data:

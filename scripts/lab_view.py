@@ -41,12 +41,14 @@ _CHAPTER = re.compile(r"ch(\d+)_")
 
 
 def values_for(path: Path) -> dict[str, str]:
-    """Every glued text a notebook can show: its own, then other chapters' by prefix."""
-    own = glued_values(json.loads(path.read_text(encoding="utf-8")))
+    """Every glued text a notebook can show, from glue outputs only (a value stored earlier
+    must not outlive its glue): its own, then other chapters' by prefix."""
+    own = glued_values(json.loads(path.read_text(encoding="utf-8")), stored=False)
     values: dict[str, str] = {}
     for other in sorted(path.parent.glob("[0-9][0-9]_*.ipynb")):
         if other != path:
-            values.update(glued_values(json.loads(other.read_text(encoding="utf-8"))))
+            text = other.read_text(encoding="utf-8")
+            values.update(glued_values(json.loads(text), stored=False))
     values.update(own)
     return values
 

@@ -333,3 +333,13 @@ def test_answer_key_has_every_exercise_its_solution_and_its_check(tmp_path):
             assert check in key, f"{exercise.label}: check missing"
     assert key.count("\n### Exercise ") == len(EXERCISES)
     assert "answer-key" not in (ROOT / "_toc.yml").read_text()  # not part of the book
+
+
+def test_the_course_pages_typical_exercise_times_hold():
+    """course_module.md: "most proofs take 20-30 minutes, most coding exercises 15-20"."""
+    text = " ".join((ROOT / "chapters" / "course_module.md").read_text().split())
+    assert "most proofs take 20–30 minutes, most coding exercises 15–20" in text
+    proofs = [e.minutes for e in EXERCISES if "proof" in e.kinds]
+    coding = [e.minutes for e in EXERCISES if "coding" in e.kinds]
+    assert sum(20 <= m <= 30 for m in proofs) > len(proofs) / 2, proofs
+    assert sum(15 <= m <= 20 for m in coding) > len(coding) / 2, coding

@@ -112,6 +112,7 @@ def test_glue_and_recall_define_the_names_the_prose_evaluates(monkeypatch, tmp_p
     }
     (tmp_path / "04_chapter.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     assert book.glued_values(nb) == {"ch4_x": "4.2 × 10⁻⁷", "ch4_y": "12"}
+    assert book.glued_values(nb, stored=False) == {"ch4_x": "4.2 × 10⁻⁷"}  # outputs only
     shell.user_ns.clear()
     assert rb.recall("04_chapter.ipynb", folder=str(tmp_path)) == book.glued_values(nb)
     assert repr(shell.user_ns["ch4_x"]) == "4.2 × 10⁻⁷" and shell.user_ns["ch4_y"] == "12"
