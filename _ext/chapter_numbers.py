@@ -58,7 +58,8 @@ def _number_references(app, doctree, docname) -> None:
     env = app.env
     for ref in doctree.findall(nodes.reference):
         inner = ref.children[0] if len(ref.children) == 1 else None
-        if not isinstance(inner, nodes.inline) or "std-doc" not in inner.get("classes", []):
+        classes = inner.get("classes", []) if isinstance(inner, nodes.inline) else []
+        if "std-doc" not in classes and "doc" not in classes:  # Markdown link, {doc} role
             continue
         target = ref.get("refuri", "").split("#")[0]
         for doc, numbers in env.toc_secnumbers.items():

@@ -205,3 +205,18 @@ def test_figures_are_drawn_with_text_of_10_pt_or_more_and_at_most_10_in_wide():
             points = FontProperties(size=mpl.rcParams[key]).get_size_in_points()
             assert points >= 10, (key, points)
         assert mpl.rcParams["figure.dpi"] == 110
+
+
+def test_pages_name_a_chapter_with_its_number():
+    """A link that names a chapter by its title ({doc} role or Markdown link) shows its
+    number too ("4. Which interpolating ..."), as the chapter's own heading does."""
+    _need_html()
+    titles = {}
+    for nb in toc_notebooks():
+        first = json.loads(nb.read_text())["cells"][0]["source"][0]
+        titles[nb.stem] = re.sub(r"^#\s*\d+\.\s*", "", first).strip()
+    for page in html_pages():
+        text = page.read_text()
+        for stem, title in titles.items():
+            bare = re.findall(rf'<span class="(?:std std-)?doc">{re.escape(title)}<', text)
+            assert not bare, f"{page.name} names chapter {stem} without its number"
