@@ -53,6 +53,7 @@ __all__ = [
     "forward",
     "impulse_response",
     "init_gaussian",
+    "loss_hessian",
     "pad_state",
     "population_loss",
     "population_loss_grad",
@@ -884,6 +885,76 @@ def _lengths(name: str, T: int | Sequence[int], minimum: int) -> tuple[list[int]
             raise ValueError(f"{name} must not be empty")
         return values, True
     return [_checks.as_int(name, T, minimum=minimum)], False
+
+
+def loss_hessian(model: LinearRNN, teacher: object, k: int, *, outputs: str = "final") -> Tensor:
+    r"""The Hessian of the population loss :math:`L_k` in all parameters, for every run.
+
+    With the parameters of one run flattened as :math:`\theta = (\operatorname{vec} A, B, C)`
+    (``A`` row by row; for a diagonal model its ``d`` diagonal entries),
+
+    .. math::
+
+        H_{pq} = \frac{\partial^2 L_k}{\partial\theta_p\,\partial\theta_q}, \qquad
+        \lambda_{\max}(H) = \text{the sharpness of } L_k \text{ at } \theta.
+
+    Gradient descent with step :math:`\eta` can only settle at a minimum whose sharpness is at
+    most :math:`2/\eta` (chapter 9). A symmetric model is differentiated as a full one (the
+    entries of ``A`` vary independently). The Hessian is computed by automatic
+    differentiation of :func:`population_loss`, one run at a time: :math:`P = d^2 + 2d`
+    backward passes per run for a full model, so it is meant for small ``d``.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs.
+    teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
+        The target impulse response, as in :func:`population_loss`.
+    k : int
+        Training length, ``k >= 1``.
+    outputs : {"final", "all"}
+        As in :func:`population_loss`.
+
+    Returns
+    -------
+    torch.Tensor, shape (R, P, P), float64
+        Symmetric; :math:`P = d^2 + 2d` (full or symmetric) or :math:`3d` (diagonal).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`population_loss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from rnnbias import LinearRNN, memoryless
+    >>> one = torch.ones(1, 1, dtype=torch.float64)
+    >>> model = LinearRNN(torch.zeros(1, 1, 1, dtype=torch.float64), one, one)  # g = (1, 0, ...)
+    >>> H = loss_hessian(model, memoryless(), 3)
+    >>> torch.linalg.eigvalsh(H[0]).tolist()  # L_3 = (bc - 1)^2 + (abc)^2 + (a^2 bc)^2
+    [0.0, 2.0, 4.0]
+
+    References
+    ----------
+    Introduced in chapter 9 (sharpness and the step size).
+    """
+    population_loss(model, teacher, k, outputs=outputs)  # validates every argument
+    model = model.to_full() if model.structure == "symmetric" else model
+    target = _target(teacher, k, model.B.device, model.runs)
+    shapes = [tuple(p.shape[1:]) for p in model]
+    sizes = [math.prod(s) for s in shapes]
+    blocks = []
+    for r in range(model.runs):
+        g_r = target if target.ndim == 1 else target[min(r, target.shape[0] - 1)]
+
+        def loss(flat: Tensor, g_r: Tensor = g_r) -> Tensor:
+            a, b, c = (p.view(1, *s) for p, s in zip(torch.split(flat, sizes), shapes, strict=True))
+            return population_loss(_unchecked(a, b, c, model.structure), g_r, k, outputs=outputs)[0]
+
+        flat = torch.cat([p[r].flatten() for p in model])
+        blocks.append(torch.autograd.functional.hessian(loss, flat))
+    return torch.stack(blocks)
 
 
 def extrapolation_error(

@@ -25,7 +25,7 @@ from torch import Tensor
 from . import _checks
 from .linear import LinearRNN, _check_model, _powers, _target, _unchecked
 
-__all__ = ["hankel", "measure", "moments", "prony", "vandermonde_student"]
+__all__ = ["from_measure", "hankel", "measure", "moments", "prony", "vandermonde_student"]
 
 _IMAG_TOL = 1e-8  # a root is real when |imag| <= _IMAG_TOL * max(1, |root|)
 _COND_MAX = 1e12  # a Hankel matrix with a larger condition number counts as singular
@@ -324,6 +324,57 @@ def _check_residual(m: Tensor, fitted: Tensor, n: int, rtol: float) -> None:
             RuntimeWarning,
             stacklevel=3,
         )
+
+
+def from_measure(atoms: object, weights: object) -> LinearRNN:
+    r"""The balanced diagonal model whose measure is :math:`\mu = \sum_i w_i \delta_{a_i}`.
+
+    .. math::
+
+        A = \operatorname{diag}(a), \qquad b_i = \sqrt{|w_i|}, \qquad
+        c_i = \operatorname{sign}(w_i)\sqrt{|w_i|}, \qquad
+        g_j = \sum_i w_i\, a_i^{\,j}.
+
+    The inverse of :func:`measure` (which returns the atoms sorted): every balanced
+    (:math:`|b_i| = |c_i|`) diagonal model is ``from_measure(*measure(model))`` up to the order
+    of its coordinates and the signs of :math:`b_i`. For non-negative weights, :math:`c = b`.
+
+    Parameters
+    ----------
+    atoms : torch.Tensor, shape (m,) or (R, m), float64
+        Finite; they need not be distinct or sorted.
+    weights : torch.Tensor, same shape as ``atoms``, float64
+        Finite, of either sign.
+
+    Returns
+    -------
+    LinearRNN, structure "diagonal", ``R`` runs (1 for 1-d inputs), ``d = m``
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-float64 or non-finite inputs, or shapes that differ.
+
+    Examples
+    --------
+    >>> from rnnbias import impulse_response
+    >>> model = from_measure([0.5, 0.95], [1 / 9, 8 / 9])  # mean 0.9: g_1 = 0.9
+    >>> [round(v, 12) for v in impulse_response(model, 3)[0].tolist()]
+    [1.0, 0.9, 0.83]
+
+    References
+    ----------
+    Introduced in chapter 6 (students built from a measure).
+    """
+    a = _runs("atoms", atoms)
+    w = _runs("weights", weights, a.device, "atoms")
+    if a.shape != w.shape:
+        raise ValueError(
+            f"weights must have the shape of atoms {tuple(a.shape)} (one weight per atom), "
+            f"got {tuple(w.shape)}"
+        )
+    B = w.abs().sqrt()
+    return LinearRNN(a, B, w.sign() * B, "diagonal")
 
 
 def vandermonde_student(

@@ -101,6 +101,23 @@ def test_notebook_follows_the_anatomy(notebook):
     assert ":class: dropdown" in md
 
 
+SHOWN_CELL_MAX_LINES = 34  # a code cell a reader sees must fit on a screen with its context
+FOLDED = ("remove-cell", "remove-input", "hide-input", "hide-cell")
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_code_cells_a_reader_sees_are_short(notebook):
+    """Bulk belongs in rnnbias, in a cell split at a natural step, or folded (plotting code)."""
+    nb = json.loads(notebook.read_text())
+    long = []
+    for i, c in enumerate(nb["cells"]):
+        tags = c.get("metadata", {}).get("tags", [])
+        n = len("".join(c["source"]).splitlines())
+        if c["cell_type"] == "code" and not set(tags) & set(FOLDED) and n > SHOWN_CELL_MAX_LINES:
+            long.append((i, n))
+    assert not long, f"code cells (index, lines) longer than {SHOWN_CELL_MAX_LINES} lines: {long}"
+
+
 # --- the built HTML ---------------------------------------------------------------------------
 
 

@@ -453,3 +453,48 @@ def test_extrapolation_error_with_per_run_lengths():
         rb.extrapolation_error(model, teacher, [2, 3], 6)
     with pytest.raises(ValueError, match="T must be >= 5, got 4"):
         rb.extrapolation_error(model, teacher, ks, 4)
+
+
+@pytest.mark.parametrize("structure", ["full", "diagonal", "symmetric"])
+def test_loss_hessian_matches_differences_of_the_exact_gradient(structure):
+    # H e_p = (grad(theta + h e_p) - grad(theta - h e_p)) / 2h, exact up to O(h^2) for a polynomial
+    model = rb.init_gaussian(3, 0.7, seed=[5, 6], structure=structure)
+    teacher = torch.stack([rb.low_dimensional([0.8, -0.5]).impulse_response(6)] * 2)
+    teacher[1] *= 0.5  # one teacher row per run
+    H = rb.loss_hessian(model, teacher, 4, outputs="all")
+    full = model.to_full() if structure == "symmetric" else model
+    P = sum(p[0].numel() for p in full)
+    assert H.shape == (2, P, P)
+    torch.testing.assert_close(H, H.mT, rtol=0, atol=1e-12)
+
+    def flat_grad(theta, r):
+        parts = torch.split(theta, [p[0].numel() for p in full])
+        params = [q.view(1, *p.shape[1:]) for q, p in zip(parts, full, strict=True)]
+        m = rb.LinearRNN(*params, full.structure)
+        return torch.cat(
+            [g.flatten() for g in rb.population_loss_grad(m, teacher[r], 4, outputs="all")[1]]
+        )
+
+    h = 1e-5
+    for r in range(2):
+        theta = torch.cat([p[r].flatten() for p in full])
+        for q in range(P):
+            e = torch.zeros(P, dtype=F64)
+            e[q] = h
+            column = (flat_grad(theta + e, r) - flat_grad(theta - e, r)) / (2 * h)
+            torch.testing.assert_close(
+                H[r, :, q], column, rtol=0, atol=1e-7 * max(1.0, float(H.abs().max()))
+            )
+
+
+def test_loss_hessian_of_the_one_mode_interpolant():
+    # L_k at (a, b, c) = (0, 1, 1) for the memoryless teacher: eigenvalues 0, 2 (a), 4 (b + c)
+    one = torch.ones(3, 1, dtype=F64)
+    model = rb.LinearRNN(torch.zeros(3, 1, 1, dtype=F64), one, one.clone())
+    H = rb.loss_hessian(model, rb.memoryless(), 5)
+    expected = torch.tensor([0.0, 2.0, 4.0], dtype=F64).expand(3, 3)
+    torch.testing.assert_close(torch.linalg.eigvalsh(H), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        rb.loss_hessian(model, rb.memoryless(), 0)
+    with pytest.raises(TypeError, match="model must be a LinearRNN"):
+        rb.loss_hessian("model", rb.memoryless(), 3)

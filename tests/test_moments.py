@@ -173,6 +173,29 @@ def test_vandermonde_student_is_batched_over_atoms_and_teachers():
     assert mo.vandermonde_student(taps[0], atoms, 3).runs == 2
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_from_measure_inverts_measure_and_is_balanced(seed):
+    atoms, weights = random_measure(seed, 4, runs=3)  # weights of both signs
+    model = mo.from_measure(atoms, weights)
+    assert model.structure == "diagonal" and model.runs == 3
+    assert torch.equal(model.B.abs(), model.C.abs())  # balanced: |b_i| = |c_i|
+    back_atoms, back_weights = mo.measure(model)
+    rel_close(back_atoms, atoms)  # random_measure sorts its atoms, as measure does
+    rel_close(back_weights, weights)
+    rel_close(rb.impulse_response(model, 7), mo.moments(atoms, weights, 7))
+
+
+def test_from_measure_with_non_negative_weights_has_c_equal_b():
+    model = mo.from_measure([0.5, 0.95, 0.0], [1 / 9, 8 / 9, 0.0])
+    assert torch.equal(model.B, model.C)
+    # and a balanced diagonal model is from_measure of its own measure, coordinate for coordinate
+    start = rb.init_gaussian(5, 0.5, seed=[3, 4], structure="diagonal")
+    balanced = rb.LinearRNN(start.A, start.B.abs(), start.B.abs(), "diagonal")
+    again = mo.from_measure(balanced.A, balanced.B * balanced.C)
+    rel_close(again.B, balanced.B)
+    rel_close(again.C, balanced.C)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -185,6 +208,14 @@ def test_vandermonde_student_is_batched_over_atoms_and_teachers():
         (lambda: mo.moments([0.5], [1.0], 0), ValueError, "n must be >= 1"),
         (lambda: mo.prony([1.0, 0.5], 1.5), TypeError, "n must be an integer"),
         (lambda: mo.prony([1.0, float("nan")], 1), ValueError, "m must have finite"),
+        (lambda: mo.from_measure([0.5, 0.2], [1.0]), ValueError, "weights must have the shape"),
+        (
+            lambda: mo.from_measure([0.5, float("inf")], [1.0, 1.0]),
+            ValueError,
+            "atoms must have finite",
+        ),
+        (lambda: mo.from_measure(torch.ones(2), [1.0, 1.0]), TypeError, "atoms must have dtype"),
+        (lambda: mo.from_measure([[[0.5]]], [[[1.0]]]), ValueError, "atoms must have 1 or 2"),
         (lambda: mo.measure("model"), TypeError, "model must be a LinearRNN"),
         (lambda: mo.measure(rb.init_gaussian(2, 1.0), tol=-1.0), ValueError, "tol must be >= 0"),
         (lambda: mo.vandermonde_student(rb.memoryless(), [0.1, 0.5], 0), ValueError, "k must"),
