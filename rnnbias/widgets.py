@@ -1,16 +1,26 @@
-r"""Explorers for the book: ipywidgets controls with a static figure beside them.
+r"""Explorers for the book: controls that move a figure, with a kernel or without one.
 
 Every explorer is built from a plain plotting call (here :func:`show_oscillator`), so the
-notebook can show the same figure statically for readers of the HTML book, and the widget
-only lets a reader with a running kernel move the parameters.
+notebook also shows the same figure statically (for print and the PDF). An explorer is shown
+two ways, from one description of its controls:
+
+- **with a kernel** (JupyterLab): ipywidgets sliders that redraw the matplotlib figure;
+- **in the page** (the HTML book, no kernel): :func:`page_explorer` writes a
+  ``<div class="rnb-explorer">`` with its controls and data as JSON, and the book's
+  ``explorers.js`` (``_ext/static``) draws the figure in the browser with the same formulas.
+
+:class:`Explorer` carries both in one cell output; the book renders the in-page one.
 
 Introduced in chapter 1 (the eigenvalue explorer) and chapter 3 (the tail explorer). Public
 names: :func:`oscillator`, :func:`show_oscillator`, :func:`eigenvalue_explorer`,
-:func:`interpolator`, :func:`show_interpolator`, :func:`tail_explorer`.
+:func:`interpolator`, :func:`show_interpolator`, :func:`tail_explorer`, :func:`page_explorer`,
+:class:`Explorer`, :data:`CONTROLS`.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import math
 
 import matplotlib.pyplot as plt
@@ -22,10 +32,13 @@ from .plotting import COLORS, _check_axes_pair, plot_impulse_response, plot_mode
 from .teachers import memoryless
 
 __all__ = [
+    "CONTROLS",
     "INTERPOLATORS",
+    "Explorer",
     "eigenvalue_explorer",
     "interpolator",
     "oscillator",
+    "page_explorer",
     "show_interpolator",
     "show_oscillator",
     "tail_explorer",
@@ -37,6 +50,119 @@ INTERPOLATORS = {
     "cyclic": "rho",
     "geometric tail": "alpha, rho",
 }
+
+
+#: The controls of each explorer: ``(name, label, min, max, step, value)`` for a slider,
+#: ``(name, label, [(text, value), ...], value)`` for a choice. The ipywidgets version and the
+#: in-page version are both built from this table, so they offer the same settings.
+CONTROLS = {
+    "eigenvalues": [
+        ("r", "modulus r", 0.0, 1.2, 0.01, 0.9),
+        ("theta", "angle θ", 0.0, 3.14, 0.01, 0.6),
+        ("lam", "real λ", -1.2, 1.2, 0.01, 0.5),
+    ],
+    "tails": [
+        (
+            "kind",
+            "model",
+            [(f"{kind} (uses {uses})", kind) for kind, uses in INTERPOLATORS.items()],
+            "cyclic",
+        ),
+        ("k", "train length k", 2, 10, 1, 5),
+        ("alpha", "tail α", -3.0, 3.0, 0.05, 1.0),
+        ("rho", "decay ρ", 0.0, 1.2, 0.01, 1.0),
+    ],
+}
+
+
+def _control_spec(control: tuple) -> dict:
+    if len(control) == 4:
+        name, label, options, value = control
+        return {"name": name, "label": label, "options": [list(o) for o in options], "value": value}
+    name, label, lo, hi, step, value = control
+    return {"name": name, "label": label, "min": lo, "max": hi, "step": step, "value": value}
+
+
+def _ipywidget(control: tuple, style: dict | None = None):
+    import ipywidgets as w  # only this module imports ipywidgets
+
+    style = style or {}
+    if len(control) == 4:
+        _, label, options, value = control
+        return w.Dropdown(options=options, value=value, description=label, style=style)
+    _, label, lo, hi, step, value = control
+    if isinstance(step, int):
+        return w.IntSlider(value=value, min=lo, max=hi, step=step, description=label, style=style)
+    return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=label, style=style)
+
+
+def page_explorer(
+    kind: str, *, title: str, note: str, data: dict | None = None, controls: list | None = None
+) -> str:
+    r"""The in-page version of an explorer: HTML that the book's ``explorers.js`` brings to life.
+
+    Parameters
+    ----------
+    kind : str
+        An explorer that ``explorers.js`` knows (a key of :data:`CONTROLS` unless ``controls``
+        is given).
+    title, note : str
+        Shown above and below the controls; the note says what the page computes.
+    data : dict, optional
+        JSON-serialisable parameters or precomputed results the page needs (e.g. ``{"n": 30}``).
+    controls : list, optional
+        Control tuples as in :data:`CONTROLS` (default: ``CONTROLS[kind]``).
+
+    Returns
+    -------
+    str
+        A ``<div class="rnb-explorer">`` holding its configuration as JSON, a fallback line for
+        readers without JavaScript (and for JupyterLab, which does not run the page's script),
+        and the note.
+
+    References
+    ----------
+    Used in chapters 1 and 3; see the module docstring.
+    """
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"kind must be a non-empty str, got {kind!r}")
+    if controls is None:
+        if kind not in CONTROLS:
+            raise ValueError(
+                f"kind must be one of {sorted(CONTROLS)} without controls, got {kind!r}"
+            )
+        controls = CONTROLS[kind]
+    config = {"kind": kind, "controls": [_control_spec(c) for c in controls], "data": data or {}}
+    payload = json.dumps(config, allow_nan=False).replace("</", "<\\/")
+    return (
+        f'<div class="rnb-explorer" id="rnb-{html.escape(kind)}">'
+        f'<script type="application/json">{payload}</script>'
+        f'<p class="rnb-title">{html.escape(title)}</p>'
+        '<p class="rnb-fallback">The controls of this explorer are drawn by the online book '
+        "(with JavaScript). In a notebook, run this cell: its sliders redraw the figure.</p>"
+        f'<p class="rnb-note">{html.escape(note)}</p>'
+        "</div>"
+    )
+
+
+class Explorer:
+    """An explorer's two views in one cell output: ipywidgets (kernel) and the page's (no kernel).
+
+    Displaying it gives a MIME bundle with the widget view, which JupyterLab shows, and the
+    ``text/html`` of :func:`page_explorer`, which the HTML book shows. ``widget`` is the
+    ipywidgets object, ``html`` the in-page version.
+    """
+
+    def __init__(self, widget, page_html: str) -> None:
+        self.widget, self.html = widget, page_html
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        bundle["text/html"] = self.html
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"Explorer({self.widget!r})"
 
 
 def oscillator(r: float, theta: float, lam: float) -> LinearRNN:
@@ -80,11 +206,12 @@ def show_oscillator(r: float = 0.9, theta: float = 0.6, lam: float = 0.5, n: int
     return plot_modes(oscillator(r, theta, lam), n=n, axes=axes)
 
 
-def eigenvalue_explorer(n: int = 30):
+def eigenvalue_explorer(n: int = 30) -> Explorer:
     """Sliders for ``r``, ``theta`` and ``lam`` of :func:`oscillator`, redrawing the figure.
 
-    Needs a running kernel; in the HTML book the controls are shown but do not redraw, which is
-    why each notebook shows the static :func:`show_oscillator` figure first.
+    With a kernel, ipywidgets redraw :func:`show_oscillator`; in the HTML book, the page
+    computes :math:`g_j = r^j\\cos(j\\theta) + \\lambda^j` for :math:`j < n` itself (see
+    :class:`Explorer`).
     """
     import ipywidgets as w  # only this module imports ipywidgets
 
@@ -94,12 +221,18 @@ def eigenvalue_explorer(n: int = 30):
         show_oscillator(r, theta, lam, n=n)
         plt.show()
 
-    return w.interactive(
-        draw,
-        r=w.FloatSlider(value=0.9, min=0.0, max=1.2, step=0.01, description="modulus r"),
-        theta=w.FloatSlider(value=0.6, min=0.0, max=math.pi, step=0.01, description="angle θ"),
-        lam=w.FloatSlider(value=0.5, min=-1.2, max=1.2, step=0.01, description="real λ"),
+    sliders = {c[0]: _ipywidget(c) for c in CONTROLS["eigenvalues"]}
+    page = page_explorer(
+        "eigenvalues",
+        title="Explore: move the eigenvalues, watch the taps",
+        note=(
+            f"The page computes the taps g_j = r^j cos(jθ) + λ^j for j < {n} as you move a "
+            "slider: the impulse response of rnnbias.widgets.oscillator(r, θ, λ). The taps "
+            "decay when every eigenvalue is inside the circle."
+        ),
+        data={"n": n},
     )
+    return Explorer(w.interactive(draw, **sliders), page)
 
 
 def interpolator(kind: str, k: int, alpha: float = 1.0, rho: float = 1.0, n: int = 40) -> LinearRNN:
@@ -193,11 +326,12 @@ def show_interpolator(
     return ax_g, ax_loss
 
 
-def tail_explorer(n: int = 40):
+def tail_explorer(n: int = 40) -> Explorer:
     """Controls for :func:`show_interpolator`: the kind of interpolator, ``k``, ``alpha``, ``rho``.
 
     Whatever the controls, the training loss stays at zero while the loss at longer lengths
-    moves. Needs a running kernel; the notebook shows the static figure first.
+    moves. With a kernel, ipywidgets redraw :func:`show_interpolator`; in the HTML book, the
+    page computes the taps of :func:`interpolator` and :math:`L_T` itself (see :class:`Explorer`).
     """
     import ipywidgets as w
 
@@ -207,16 +341,20 @@ def tail_explorer(n: int = 40):
         show_interpolator(kind, k, alpha, rho, n=n)
         plt.show()
 
-    options = [(f"{kind} (uses {uses})", kind) for kind, uses in INTERPOLATORS.items()]
     style = {"description_width": "initial"}  # show the whole label
-    return w.interactive(
-        draw,
-        kind=w.Dropdown(options=options, value="cyclic", description="model", style=style),
-        k=w.IntSlider(value=5, min=2, max=10, description="train length k", style=style),
-        alpha=w.FloatSlider(
-            value=1.0, min=-3.0, max=3.0, step=0.05, description="tail α", style=style
+    controls = {c[0]: _ipywidget(c, style) for c in CONTROLS["tails"]}
+    page = page_explorer(
+        "tails",
+        title="Explore: pick a tail",
+        note=(
+            f"The page computes the taps of rnnbias.widgets.interpolator(kind, k, α, ρ) for "
+            f"j < {n} and the population loss L_T = Σ_{{j<T}} (g_j − g*_j)^2 against the "
+            "memoryless teacher as you move a control; L_k stays 0 whatever the tail."
         ),
-        rho=w.FloatSlider(
-            value=1.0, min=0.0, max=1.2, step=0.01, description="decay ρ", style=style
-        ),
+        data={
+            "n": n,
+            "selector": "kind",
+            "uses": {kind: uses.split(", ") for kind, uses in INTERPOLATORS.items()},
+        },
     )
+    return Explorer(w.interactive(draw, **controls), page)

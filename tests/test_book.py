@@ -237,3 +237,20 @@ def test_pages_name_a_chapter_with_its_number():
         for stem, title in titles.items():
             bare = re.findall(rf'<span class="(?:std std-)?doc">{re.escape(title)}<', text)
             assert not bare, f"{page.name} names chapter {stem} without its number"
+
+
+@pytest.mark.parametrize("notebook", toc_notebooks(), ids=lambda p: p.name)
+def test_a_notebook_without_rnnbias_says_how_to_get_it(notebook):
+    """A notebook downloaded on its own: its setup cell stops with a message that names the
+    runnable bundle, not with a bare "No module named 'rnnbias'"."""
+    nb = json.loads(notebook.read_text())
+    setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    script = "import sys\nsys.modules['rnnbias'] = None  # as if it were not installed\n" + setup
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: This notebook needs rnnbias"), done.stderr[-500:]
+    assert "runnable bundle" in last and "make lab" in last
+    assert "ModuleNotFoundError" not in done.stderr  # raised `from None`: no chained traceback

@@ -3,9 +3,13 @@
 For each page of the table of contents this checks that the math is typeset (no raw ``$``,
 ``\\(`` or ``\\[`` left in the text), that every dropdown (solutions, expected outputs) is
 folded, that every image loads and, outside the live widgets, has alt text and a caption,
-that every widget area renders and has a static figure before it, that no JavaScript error is
-logged, and that no request leaves the machine. It saves a light and a
-dark screenshot of each page to ``_build/screenshots/``.
+that no ipywidgets control is drawn (the book shows the in-page explorers instead), that every
+control on the page belongs to an explorer that has built its figure and has a static figure
+before it, that no JavaScript error is logged, and that no request leaves the machine. It saves
+a light and a dark screenshot of each page to ``_build/screenshots/``.
+
+``test_explorers_compute_what_rnnbias_computes`` drives every control of every explorer and
+compares what the page drew with rnnbias.
 
 Needs ``make book`` and Chromium (``make test`` installs Debian's ``chromium`` when it is
 missing and it can). Locally the test skips without them; in CI (``RNNBIAS_REQUIRE_BOOK=1``)
@@ -50,19 +54,24 @@ IMAGES = """Promise.all([...document.images].map(img => {
   return {count: document.images.length, broken: bad.filter(Boolean), undescribed: undescribed};
 })"""
 
-WIDGETS = """(() => {
-  const views = [...document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-view+json"]')];
-  return views.map(v => {
-    const area = v.closest('.cell_output') || v.parentElement;
-    const rendered = [...area.querySelectorAll('.jupyter-widgets, .widget-container')]
-        .filter(e => e.getBoundingClientRect().height > 0).length;
-    const cell = v.closest('.cell');
+EXPLORERS = """(() => {
+  const main = document.querySelector('main') || document.body;
+  const visible = e => e.getBoundingClientRect().height > 0;
+  const widgets = [...main.querySelectorAll('.jupyter-widgets, .widget-container')].filter(visible);
+  const owned = '.rnb-explorer, .cell_input, .highlight, details, form';
+  const article = document.querySelector('article.bd-article') || main;  // the page's content
+  const stray = [...article.querySelectorAll('input, select, textarea')]  // value controls
+      .filter(e => visible(e) && !e.closest(owned))
+      .map(e => e.outerHTML.slice(0, 80));
+  const explorers = [...main.querySelectorAll('.rnb-explorer')].map(root => {
+    const cell = root.closest('.cell');
     let prev = cell ? cell.previousElementSibling : null, fallback = false;
     for (let i = 0; prev && i < 4 && !fallback; i++, prev = prev.previousElementSibling)
       fallback = prev.querySelector('img') !== null;
-    return {rendered: rendered, fallback: fallback};
+    return {built: !!root.rnbState, panels: root.querySelectorAll('svg.rnb-panel').length,
+            fallback: fallback};
   });
+  return {widgets: widgets.length, stray: stray, explorers: explorers};
 })()"""
 
 # One search field in sight (pydata-sphinx-theme 0.17 adds a second one in a top bar), the
@@ -194,14 +203,12 @@ def test_page_in_a_real_browser(browser, page_name):
         assert sideways == [], f"blocks that scroll sideways: {sideways[:3]}"
         opened = page.evaluate(OPEN_DROPDOWNS)
         assert opened == [], f"dropdowns open on load: {opened}"
-        widgets = page.evaluate(WIDGETS)
-        deadline = time.monotonic() + 15  # the widget manager renders after the load event
-        while any(w["rendered"] == 0 for w in widgets) and time.monotonic() < deadline:
-            time.sleep(0.25)
-            widgets = page.evaluate(WIDGETS)
-        for i, w in enumerate(widgets):
-            assert w["rendered"] > 0, f"widget {i} rendered nothing"
-            assert w["fallback"], f"widget {i} has no static figure before it"
+        found = page.evaluate(EXPLORERS)
+        assert found["widgets"] == 0, "an ipywidgets view is drawn: its controls cannot redraw"
+        assert found["stray"] == [], f"controls outside an explorer: {found['stray']}"
+        for i, ex in enumerate(found["explorers"]):
+            assert ex["built"] and ex["panels"] >= 1, f"explorer {i} drew nothing: {ex}"
+            assert ex["fallback"], f"explorer {i} has no static figure before it (for print)"
         name = page_name.replace("/", "_")
         page.screenshot(SHOTS / f"{name}.png")
         page.dark(True)
@@ -257,3 +264,145 @@ def test_printing_a_page_to_pdf_typesets_its_math(browser, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     assert found["broken"] == 0 and found["images"] >= 3, found
     assert found["math"] > 200 and found["pages"] >= 10, found
+
+
+# --- the in-page explorers ---------------------------------------------------------------------
+
+EXPLORER_CONFIGS = """[...document.querySelectorAll('.rnb-explorer')].map(root => JSON.parse(
+    root.querySelector('script[type="application/json"]').textContent))"""
+
+DRIVE = """((i, name, value) => {
+  const root = document.querySelectorAll('.rnb-explorer')[i];
+  const geometry = () => [...root.querySelectorAll('.rnb-series, .rnb-point')].map(
+      e => e.getAttribute('d') || e.getAttribute('cx') + ',' + e.getAttribute('cy')).join(' ');
+  const input = root.querySelector('[name="' + name + '"]');
+  const before = geometry();
+  input.value = String(value);
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  const disabled = [...root.querySelectorAll('input')].filter(e => e.disabled).map(e => e.name);
+  return {changed: before !== geometry(), value: input.value, state: root.rnbState,
+          readout: root.querySelector('.rnb-readout').textContent, disabled: disabled};
+})"""
+
+
+EXPLORER_COLOURS = """[...document.querySelectorAll('.rnb-explorer')].map(root => ({
+  background: getComputedStyle(root).backgroundColor,
+  card: getComputedStyle(root.parentElement).backgroundColor,
+  readout: getComputedStyle(root.querySelector('.rnb-readout')).color,
+  axis: getComputedStyle(root.querySelector('svg.rnb-panel text')).fill}))"""
+
+
+def _settings(control: dict) -> list:
+    """Values to drive a control through: every option of a choice; the two ends and a middle
+    value of a slider (on its step grid), each different from the one before."""
+    if "options" in control:
+        values = [value for _, value in control["options"]]
+    else:
+        lo, hi, step = control["min"], control["max"], control["step"]
+        middle = lo + round(0.37 * (hi - lo) / step) * step
+        values = [hi, lo, round(middle, 10)]
+    return [v for v in values if v != control["value"]] + [control["value"]]
+
+
+def _check_against_rnnbias(kind: str, params: dict, values: dict, data: dict) -> None:
+    """What the page computed for these parameters equals what rnnbias computes."""
+    import torch
+
+    import rnnbias as rb
+    from rnnbias import widgets
+
+    n = data["n"]
+    if kind == "eigenvalues":
+        model = widgets.oscillator(params["r"], params["theta"], params["lam"])
+        expected = rb.impulse_response(model, n)[0]
+        rho = float(rb.spectral_radius(model)[0])
+        assert abs(values["rho"] - rho) <= 1e-12 * max(1.0, rho), (params, values["rho"], rho)
+    elif kind == "tails":
+        model = widgets.interpolator(
+            params["kind"], int(params["k"]), params["alpha"], params["rho"], n
+        )
+        expected = rb.impulse_response(model, n)[0]
+        losses = torch.stack(
+            [rb.population_loss(model, rb.memoryless(), T)[0] for T in range(1, n + 1)]
+        )
+        got_L = torch.tensor(values["L"], dtype=torch.float64)
+        torch.testing.assert_close(got_L, losses, rtol=1e-9, atol=1e-12)
+    else:
+        raise AssertionError(f"no rnnbias check for the explorer {kind!r}")
+    got = torch.tensor(values["g"], dtype=torch.float64)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "page_name",
+    ["chapters/01_linear_rnns", "chapters/03_interpolation_without_extrapolation"],
+)
+def test_explorers_compute_what_rnnbias_computes(browser, page_name):
+    """Every control of every explorer on the page, driven as a reader drags it: the figure
+    changes at once, the page's numbers equal rnnbias's, and a control the current choice
+    does not use is disabled (it could not change the figure)."""
+    import json
+
+    page = browser.open()
+    try:
+        page.goto(HTML / f"{page_name}.html")
+        configs = page.evaluate(EXPLORER_CONFIGS)
+        assert configs, f"no explorer on {page_name}"
+        for i, config in enumerate(configs):
+            kind, driven = config["kind"], 0
+            uses, selector = config["data"].get("uses"), config["data"].get("selector")
+            choices = [c for c in config["controls"] if "options" in c] or [None]
+            for choice in choices:
+                for option in [v for _, v in choice["options"]] if choice else [None]:
+                    if choice:  # each choice in turn, with every slider it uses
+                        page.evaluate(
+                            f"{DRIVE}({i}, {json.dumps(choice['name'])}, {json.dumps(option)})"
+                        )
+                    for control in config["controls"]:
+                        if "options" in control:
+                            continue
+                        gated = uses is not None and any(
+                            control["name"] in names for names in uses.values()
+                        )  # a control some choice does not use
+                        used = not gated or control["name"] in uses[option]
+                        for value in _settings(control):
+                            out = page.evaluate(
+                                f"{DRIVE}({i}, {json.dumps(control['name'])}, {json.dumps(value)})"
+                            )
+                            state = out["state"]
+                            if not used:
+                                assert control["name"] in out["disabled"], (option, control)
+                                continue
+                            assert control["name"] not in out["disabled"], (option, control)
+                            assert out["changed"], (
+                                f"{kind}: {control['name']} = {value} "
+                                f"did not change the figure ({state['params']})"
+                            )
+                            assert abs(float(out["value"]) - value) < 1e-9, (out["value"], value)
+                            _check_against_rnnbias(
+                                kind, state["params"], state["values"], config["data"]
+                            )
+                            driven += 1
+            assert driven >= 3 * len(config["controls"]) - 3, f"{kind}: only {driven} settings"
+            if selector:
+                assert selector in [c["name"] for c in config["controls"]]
+        for dark in (False, True):  # readable in both themes, and no light card in the dark
+            page.dark(dark)
+            deadline = time.monotonic() + 5
+            while page.evaluate("document.documentElement.dataset.theme") != (
+                "dark" if dark else "light"
+            ):
+                assert time.monotonic() < deadline, "the theme did not follow the system"
+                time.sleep(0.1)
+            for colours in page.evaluate(EXPLORER_COLOURS):
+                for part in ("readout", "axis"):
+                    ratio = _contrast(colours[part], colours["background"])
+                    assert ratio >= 4.5, f"{part} contrast {ratio:.2f} (dark={dark}): {colours}"
+                if dark:
+                    assert colours["card"] == "rgba(0, 0, 0, 0)", colours
+        errors = page.errors()
+        assert errors == [], f"JavaScript errors: {errors}"
+        remote = [u for u in page.requests() if not u.startswith(LOCAL)]
+        assert remote == [], f"requests that leave the machine: {remote[:5]}"
+    finally:
+        page.close()

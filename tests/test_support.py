@@ -1,5 +1,6 @@
 """Tests of the support modules: seeding, book helpers, plotting and widgets."""
 
+import json
 import math
 import random
 
@@ -169,7 +170,7 @@ def test_oscillator_has_the_stated_impulse_response():
 
 def test_eigenvalue_explorer_builds_three_sliders():
     ui = widgets.eigenvalue_explorer(n=20)
-    sliders = [c for c in ui.children if hasattr(c, "value") and hasattr(c, "min")]
+    sliders = [c for c in ui.widget.children if hasattr(c, "value") and hasattr(c, "min")]
     assert [s.description for s in sliders] == ["modulus r", "angle θ", "real λ"]
     plt.close("all")
 
@@ -195,6 +196,43 @@ def test_interpolator_taps_are_the_stated_ones():
 
 def test_tail_explorer_builds_its_controls():
     ui = widgets.tail_explorer(n=20)
-    labels = [c.description for c in ui.children if hasattr(c, "description")]
+    labels = [c.description for c in ui.widget.children if hasattr(c, "description")]
     assert labels[:4] == ["model", "train length k", "tail α", "decay ρ"]
     plt.close("all")
+
+
+def test_an_explorer_output_carries_both_views_from_one_table_of_controls():
+    ui = widgets.tail_explorer(n=20)
+    bundle = ui._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab's sliders
+    page = bundle["text/html"]  # the book's in-page version
+    assert page.startswith('<div class="rnb-explorer" id="rnb-tails">')
+    config = json.loads(page.split('<script type="application/json">')[1].split("</script>")[0])
+    assert config["kind"] == "tails" and config["data"]["n"] == 20
+    sliders = {c.description: c for c in ui.widget.children if hasattr(c, "description")}
+    for control in config["controls"]:  # the same settings in both
+        widget = sliders[control["label"]]
+        assert widget.value == control["value"]
+        if "options" not in control:
+            assert (widget.min, widget.max, widget.step) == (
+                control["min"],
+                control["max"],
+                control["step"],
+            )
+    assert config["data"]["uses"] == {
+        "nilpotent shift": ["alpha"],
+        "cyclic": ["rho"],
+        "geometric tail": ["alpha", "rho"],
+    }
+    plt.close("all")
+
+
+def test_page_explorer_escapes_its_text_and_refuses_unknown_kinds():
+    page = widgets.page_explorer("eigenvalues", title="<b>", note="a </script> b", data={"n": 3})
+    assert "<b>" not in page and "&lt;b&gt;" in page and page.count("</script>") == 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        widgets.page_explorer("nonsense", title="t", note="n")
+    with pytest.raises(TypeError, match="kind must be a non-empty str"):
+        widgets.page_explorer(3, title="t", note="n")
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        widgets.page_explorer("eigenvalues", title="t", note="n", data={"x": float("nan")})

@@ -1,0 +1,396 @@
+/*
+ * In-page explorers for the book "When do RNNs extrapolate?".
+ *
+ * Written for this book; MIT licence (see LICENSE). No dependencies, no network: every explorer
+ * is a <div class="rnb-explorer"> whose first child is a <script type="application/json"> with
+ * its kind, its controls and (for explorers over trained students) the precomputed data that
+ * rnnbias wrote at build time. This file builds the controls and draws SVG figures; moving a
+ * control recomputes the figure at once (closed forms) or switches to the precomputed run.
+ *
+ * The computed state of every explorer (its parameters, the plotted series and the readouts)
+ * is kept on the element as `element.rnbState`, so that the browser test can compare it with
+ * rnnbias.
+ */
+(function () {
+  "use strict";
+
+  // the book's palette (rnnbias.plotting.COLORS): readable on light and dark backgrounds
+  var COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  // ---- numbers --------------------------------------------------------------------------
+
+  /** A number with `digits` significant digits, as text (e.g. 0.0001234, 1.5e+12). */
+  function fmt(x, digits) {
+    digits = digits || 4;
+    if (!isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
+    if (x === 0) return "0";
+    var a = Math.abs(x);
+    if (a >= 1e6 || a < 1e-4) return x.toExponential(digits - 1).replace(/\.?0+e/, "e");
+    return String(parseFloat(x.toPrecision(digits)));
+  }
+
+  /** About `count` round tick values covering [lo, hi]. */
+  function ticks(lo, hi, count) {
+    if (!(hi > lo)) return [lo];
+    var step = Math.pow(10, Math.floor(Math.log10((hi - lo) / count)));
+    var err = ((hi - lo) / count) / step;
+    if (err >= 7.5) step *= 10;
+    else if (err >= 3.5) step *= 5;
+    else if (err >= 1.5) step *= 2;
+    var out = [];
+    for (var t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
+      out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    }
+    return out;
+  }
+
+  function range(n) {
+    var out = [];
+    for (var i = 0; i < n; i++) out.push(i);
+    return out;
+  }
+
+  // ---- drawing --------------------------------------------------------------------------
+
+  function el(name, attrs, parent) {
+    var node = document.createElementNS(SVG_NS, name);
+    for (var key in attrs) node.setAttribute(key, attrs[key]);
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  /** Split "E_{5,40} = 7" into [["E", ""], ["5,40", "sub"], [" = 7", ""]] (also ^ for sup). */
+  function segments(content) {
+    var out = [], re = /([_^])(\{([^}]*)\}|([A-Za-z0-9]))/g, last = 0, m;
+    while ((m = re.exec(content)) !== null) {
+      if (m.index > last) out.push([content.slice(last, m.index), ""]);
+      out.push([m[3] !== undefined ? m[3] : m[4], m[1] === "_" ? "sub" : "sup"]);
+      last = re.lastIndex;
+    }
+    if (last < content.length) out.push([content.slice(last), ""]);
+    return out;
+  }
+
+  function text(parent, x, y, content, attrs) {
+    var t = el("text", Object.assign({ x: x, y: y, fill: "currentColor" }, attrs || {}), parent);
+    segments(String(content)).forEach(function (seg) {
+      var span = el("tspan", {}, t);
+      if (seg[1]) {
+        span.setAttribute("font-size", "75%");
+        span.setAttribute("dy", seg[1] === "sub" ? "0.3em" : "-0.45em");
+      }
+      span.textContent = seg[0];
+      if (seg[1]) {  // back to the baseline for what follows
+        var back = el("tspan", { dy: seg[1] === "sub" ? "-0.3em" : "0.45em" }, t);
+        back.textContent = "\u200b";
+      }
+    });
+    return t;
+  }
+
+  /** The same markup as HTML (for the readouts). */
+  function richHTML(content) {
+    return segments(String(content)).map(function (seg) {
+      var safe = seg[0].replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      return seg[1] ? "<" + seg[1] + ">" + safe + "</" + seg[1] + ">" : safe;
+    }).join("");
+  }
+
+  /**
+   * Draw one panel into an SVG element.
+   * panel: {title, xlabel, ylabel, ylog, xlim, ylim, equal, circle, vlines: [{x, label}],
+   *         series: [{x, y, label, kind: "line"|"steps"|"points"|"stem", color, dash}]}
+   */
+  function drawPanel(svg, panel, width, height, id) {
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    var labelled = panel.series.filter(function (s) { return s.label; });
+    var m = { left: 62, right: 12, top: labelled.length ? 46 : 28, bottom: 44 };
+    var W = width - m.left - m.right, H = height - m.top - m.bottom;
+    var ylog = !!panel.ylog;
+    var tr = function (v) { return ylog ? Math.log10(v) : v; };
+    var xs = [], ys = [];
+    panel.series.forEach(function (s) {
+      s.x.forEach(function (v, i) {
+        var y = s.y[i];
+        if (isFinite(v) && isFinite(y) && (!ylog || y > 0)) { xs.push(v); ys.push(tr(y)); }
+      });
+    });
+    var xlim = panel.xlim || [Math.min.apply(null, xs), Math.max.apply(null, xs)];
+    if (!panel.xlim) {  // a little room at both ends, so that no point sits on the frame
+      var xpad = 0.02 * ((xlim[1] - xlim[0]) || 1);
+      xlim = [xlim[0] - xpad, xlim[1] + xpad];
+    }
+    var ylim = panel.ylim ? [tr(panel.ylim[0]), tr(panel.ylim[1])]
+      : [Math.min.apply(null, ys.concat([ylog ? ys[0] : 0])), Math.max.apply(null, ys.concat([ylog ? ys[0] : 0]))];
+    if (!(ylim[1] > ylim[0])) ylim = [ylim[0] - 1, ylim[0] + 1];
+    if (!panel.ylim) {
+      var pad = 0.06 * (ylim[1] - ylim[0]);
+      ylim = [ylim[0] - pad, ylim[1] + pad];
+    }
+    if (panel.equal) {  // same scale on both axes (the complex plane)
+      var half = Math.max(xlim[1] - xlim[0], ylim[1] - ylim[0]) / 2;
+      W = H = Math.min(W, H);
+      var cx = (xlim[0] + xlim[1]) / 2, cy = (ylim[0] + ylim[1]) / 2;
+      xlim = [cx - half, cx + half];
+      ylim = [cy - half, cy + half];
+    }
+    var X = function (v) { return m.left + (v - xlim[0]) / (xlim[1] - xlim[0]) * W; };
+    var Y = function (v) { return m.top + (1 - (tr(v) - ylim[0]) / (ylim[1] - ylim[0])) * H; };
+    var Yt = function (t) { return m.top + (1 - (t - ylim[0]) / (ylim[1] - ylim[0])) * H; };
+    var clip = id + "-clip";
+    el("rect", { x: m.left, y: m.top, width: W, height: H }, el("clipPath", { id: clip }, svg));
+    // grid and ticks
+    var g = el("g", { class: "rnb-axes", "font-size": 12 }, svg);
+    ticks(xlim[0], xlim[1], 6).forEach(function (t) {
+      el("line", { x1: X(t), x2: X(t), y1: m.top, y2: m.top + H, class: "rnb-grid" }, g);
+      text(g, X(t), m.top + H + 16, fmt(t, 3), { "text-anchor": "middle" });
+    });
+    var yt = ylog
+      ? range(Math.floor(ylim[1]) - Math.ceil(ylim[0]) + 1).map(function (i) { return Math.ceil(ylim[0]) + i; })
+      : ticks(ylim[0], ylim[1], 5);
+    if (ylog && yt.length > 7) {
+      var every = Math.ceil(yt.length / 7);
+      yt = yt.filter(function (t) { return t % every === 0; });
+    }
+    yt.forEach(function (t) {
+      el("line", { x1: m.left, x2: m.left + W, y1: Yt(t), y2: Yt(t), class: "rnb-grid" }, g);
+      text(g, m.left - 6, Yt(t) + 4, ylog ? "1e" + t : fmt(t, 3), { "text-anchor": "end" });
+    });
+    el("rect", { x: m.left, y: m.top, width: W, height: H, class: "rnb-frame" }, g);
+    text(g, m.left + W / 2, height - 8, panel.xlabel || "", { "text-anchor": "middle" });
+    text(g, 14, m.top + H / 2, panel.ylabel || "",
+      { "text-anchor": "middle", transform: "rotate(-90 14 " + (m.top + H / 2) + ")" });
+    text(g, m.left + W / 2, 16, panel.title || "", { "text-anchor": "middle", "font-weight": "bold" });
+    var plot = el("g", { "clip-path": "url(#" + clip + ")" }, svg);
+    if (panel.circle) {
+      el("circle", { cx: X(0), cy: Yt(0), r: W / (xlim[1] - xlim[0]), class: "rnb-circle" }, plot);
+    }
+    (panel.vlines || []).forEach(function (v) {
+      el("line", { x1: X(v.x), x2: X(v.x), y1: m.top, y2: m.top + H, class: "rnb-vline" }, plot);
+      if (v.label) text(g, X(v.x) + 4, m.top + 14, v.label, { "font-size": 12 });
+    });
+    panel.series.forEach(function (s, k) {
+      var color = s.color || COLORS[k % COLORS.length];
+      var pts = [];
+      s.x.forEach(function (v, i) {
+        var y = s.y[i];
+        if (isFinite(v) && isFinite(y) && (!ylog || y > 0)) pts.push([X(v), Y(y)]);
+      });
+      var kind = s.kind || "line";
+      if (kind === "line" || kind === "steps") {
+        var d = "";
+        pts.forEach(function (p, i) {
+          if (i === 0) d += "M" + p[0].toFixed(2) + "," + p[1].toFixed(2);
+          else if (kind === "steps") d += "H" + p[0].toFixed(2) + "V" + p[1].toFixed(2);
+          else d += "L" + p[0].toFixed(2) + "," + p[1].toFixed(2);
+        });
+        el("path", { d: d, fill: "none", stroke: color, "stroke-width": s.width || 2,
+          "stroke-dasharray": s.dash || "none", class: "rnb-series", "data-series": k }, plot);
+      }
+      if (kind === "stem") {
+        var base = Yt(ylog ? ylim[0] : 0);
+        pts.forEach(function (p) {
+          el("line", { x1: p[0], x2: p[0], y1: base, y2: p[1], stroke: color, "stroke-width": 1.2 }, plot);
+        });
+      }
+      if (kind === "points" || kind === "stem") {
+        pts.forEach(function (p) {
+          el("circle", { cx: p[0], cy: p[1], r: s.size || 3, fill: color, class: "rnb-point",
+            "data-series": k }, plot);
+        });
+      }
+    });
+    // legend: one row between the title and the plot, never over the data
+    var lg = el("g", { "font-size": 12, class: "rnb-legend" }, svg), lx = m.left;
+    labelled.forEach(function (s) {
+      var k = panel.series.indexOf(s);
+      var color = s.color || COLORS[k % COLORS.length];
+      el("line", { x1: lx, x2: lx + 20, y1: 33, y2: 33, stroke: color, "stroke-width": 2.5,
+        "stroke-dasharray": s.dash || "none" }, lg);
+      var t = text(lg, lx + 25, 37, s.label, {});
+      lx += 25 + t.getComputedTextLength() + 16;
+    });
+  }
+
+  // ---- the explorers --------------------------------------------------------------------
+
+  /** Chapter 1: eigenvalues r e^{+-i theta} and lambda; g_j = r^j cos(j theta) + lambda^j. */
+  function eigenvalues(p, data) {
+    var n = data.n, j = range(n);
+    var g = j.map(function (k) { return Math.pow(p.r, k) * Math.cos(k * p.theta) + Math.pow(p.lam, k); });
+    var rho = Math.max(p.r, Math.abs(p.lam));
+    var re = [p.r * Math.cos(p.theta), p.r * Math.cos(p.theta), p.lam];
+    var im = [p.r * Math.sin(p.theta), -p.r * Math.sin(p.theta), 0];
+    return {
+      panels: [
+        { title: "eigenvalues of A", xlabel: "Re λ", ylabel: "Im λ", equal: true, circle: true,
+          xlim: [-1.6, 1.6], ylim: [-1.6, 1.6],
+          series: [{ x: re, y: im, kind: "points", size: 5, color: COLORS[1] }] },
+        { title: "impulse response, ρ(A) = " + fmt(rho, 3), xlabel: "lag j", ylabel: "tap g_j = CA^jB",
+          series: [{ x: j, y: g, kind: "stem", color: COLORS[0] }] },
+      ],
+      readouts: [
+        ["spectral radius ρ(A)", fmt(rho, 4)],
+        ["g_{" + (n - 1) + "}", fmt(g[n - 1], 4)],
+        ["the taps", rho < 1 ? "decay" : rho === 1 ? "persist" : "grow"],
+      ],
+      values: { g: g, rho: rho },
+    };
+  }
+
+  /** Chapter 3: interpolators of the memoryless teacher; L_T = sum_{j<T} (g_j - [j = 0])^2. */
+  function tails(p, data) {
+    var n = data.n, k = p.k, j = range(n), g;
+    if (p.kind === "nilpotent shift") {
+      g = j.map(function (i) { return i === 0 ? 1 : i === k ? p.alpha : 0; });
+    } else if (p.kind === "cyclic") {
+      g = j.map(function (i) { return i % k === 0 ? Math.pow(p.rho, i) : 0; });
+    } else {
+      g = j.map(function (i) { return i === 0 ? 1 : i < k ? 0 : p.alpha * Math.pow(p.rho, i - k); });
+    }
+    var target = j.map(function (i) { return i === 0 ? 1 : 0; });
+    var L = [0], acc = 0;  // L[T] for T = 0..n
+    j.forEach(function (i) { acc += Math.pow(g[i] - target[i], 2); L.push(acc); });
+    var lengths = range(n - k + 1).map(function (i) { return k + i; });
+    return {
+      panels: [
+        { title: p.kind + ": head fixed, tail free", xlabel: "lag j", ylabel: "tap g_j",
+          vlines: [{ x: k - 0.5, label: "k = " + k }],
+          series: [{ x: j, y: target, kind: "line", dash: "5 4", color: "currentColor", label: "teacher" },
+                   { x: j, y: g, kind: "stem", color: COLORS[0], label: "student" }] },
+        { title: "error at length " + n + ": E_{" + k + "," + n + "} = " + fmt(L[n] - L[k], 4),
+          xlabel: "test length T", ylabel: "population loss L_T",
+          vlines: [{ x: k, label: "" }],
+          series: [{ x: lengths, y: lengths.map(function (T) { return L[T]; }), kind: "steps",
+                     color: COLORS[1], label: "L_T" },
+                   { x: [k], y: [L[k]], kind: "points", size: 5, color: COLORS[2],
+                     label: "training loss L_{" + k + "} = " + fmt(L[k], 3) }] },
+      ],
+      readouts: [
+        ["training loss L_{" + k + "}", fmt(L[k], 4)],
+        ["extrapolation error E_{" + k + "," + n + "}", fmt(L[n] - L[k], 4)],
+      ],
+      values: { g: g, L: L.slice(1) },
+    };
+  }
+
+  var KINDS = { eigenvalues: eigenvalues, tails: tails };
+
+  // ---- controls and wiring -------------------------------------------------------------
+
+  function build(root) {
+    if (root.rnbBuilt) return;
+    var config = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+    var compute = KINDS[config.kind];
+    if (!compute) throw new Error("unknown explorer kind: " + config.kind);
+    root.rnbBuilt = true;
+    var params = {};
+    var form = document.createElement("div");
+    form.className = "rnb-controls";
+    var figure = document.createElement("div");
+    figure.className = "rnb-figure";
+    var readout = document.createElement("p");
+    readout.className = "rnb-readout";
+    readout.setAttribute("aria-live", "polite");
+    config.controls.forEach(function (c, i) {
+      var id = (root.id || "rnb") + "-" + c.name;
+      var label = document.createElement("label");
+      label.setAttribute("for", id);
+      label.textContent = c.label;
+      var input, shown = document.createElement("output");
+      if (c.options) {
+        input = document.createElement("select");
+        c.options.forEach(function (o) {
+          var opt = document.createElement("option");
+          opt.value = o[1];
+          opt.textContent = o[0];
+          input.appendChild(opt);
+        });
+      } else {
+        input = document.createElement("input");
+        input.type = "range";
+        input.min = c.min; input.max = c.max; input.step = c.step;
+      }
+      input.id = id;
+      input.name = c.name;
+      input.value = c.value;
+      params[c.name] = c.options ? c.value : Number(c.value);
+      shown.setAttribute("for", id);
+      var row = document.createElement("div");
+      row.className = "rnb-control";
+      row.appendChild(label); row.appendChild(input); row.appendChild(shown);
+      form.appendChild(row);
+      var update = function () {
+        params[c.name] = c.options ? input.value : Number(input.value);
+        shown.textContent = c.options ? "" : fmt(params[c.name], 4);
+        render();
+      };
+      input.addEventListener("input", update);
+      input.addEventListener("change", update);
+      shown.textContent = c.options ? "" : fmt(params[c.name], 4);
+    });
+    var svgs = [];
+    // a control the current choice does not use is disabled, so that no control moves
+    // without moving the figure (data.uses: {choice value: [names of the controls it uses]})
+    var uses = (config.data || {}).uses, selector = (config.data || {}).selector;
+    function enable() {
+      if (!uses) return;
+      var used = uses[params[selector]] || [], named = [];
+      for (var key in uses) named = named.concat(uses[key]);
+      config.controls.forEach(function (c) {
+        if (c.name === selector || c.options || named.indexOf(c.name) < 0) return;
+        var input = form.querySelector("[name='" + c.name + "']");
+        input.disabled = used.indexOf(c.name) < 0;
+        input.title = input.disabled ? "not used by this choice" : "";
+      });
+    }
+    function render() {
+      enable();
+      var out = compute(params, config.data || {});
+      out.panels.forEach(function (panel, i) {
+        if (!svgs[i]) {
+          svgs[i] = el("svg", { role: "img", class: "rnb-panel" }, figure);
+        }
+        svgs[i].setAttribute("aria-label", panel.title);
+        var across = figure.clientWidth >= 2 * 300 ? out.panels.length : 1;
+        var width = figure.clientWidth ? Math.floor(figure.clientWidth / across) - 6 : 400;
+        drawPanel(svgs[i], panel, Math.max(width, 260), config.height || 290,
+          (root.id || "rnb") + "-panel" + i);
+      });
+      readout.innerHTML = out.readouts.map(function (r) {
+        return richHTML(r[0]) + ": " + richHTML(r[1]);
+      }).join(" &nbsp;·&nbsp; ");
+      root.rnbState = { params: Object.assign({}, params), panels: out.panels, readouts: out.readouts,
+        values: out.values };
+    }
+    var fallback = root.querySelector(".rnb-fallback");
+    if (fallback) fallback.hidden = true;
+    var note = root.querySelector(".rnb-note");
+    if (note) note.innerHTML = richHTML(note.textContent);  // g_j, r^j as sub/superscripts
+    root.insertBefore(form, note);
+    root.insertBefore(figure, note);
+    root.insertBefore(readout, note);
+    render();
+    var width = figure.clientWidth;
+    window.addEventListener("resize", function () {
+      if (figure.clientWidth !== width) { width = figure.clientWidth; render(); }
+    });
+  }
+
+  function buildAll() {
+    document.querySelectorAll(".rnb-explorer").forEach(function (root) {
+      try { build(root); } catch (e) {
+        root.classList.add("rnb-broken");
+        throw e;
+      }
+    });
+  }
+
+  window.rnbExplorers = { KINDS: KINDS, build: build, buildAll: buildAll, fmt: fmt };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", buildAll);
+  else buildAll();
+})();
