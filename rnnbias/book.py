@@ -167,15 +167,27 @@ def glue(name: str, value: object, digits: int = 4, rounding: str = "nearest") -
         value = sig(value, digits, rounding)
         shown = format_number(value, digits)
     _define(name, str(shown))
-    try:
-        from myst_nb import glue as _glue
-    except ImportError:  # not in a book build: nothing to record
-        return value
-    _glue(name, shown, display=False)
+    _record(name, shown)
     return value
 
 
-_RECORD = "application/papermill.record/text/plain"
+_GLUE_PREFIX = "application/papermill.record/"
+_RECORD = _GLUE_PREFIX + "text/plain"
+
+
+def _record(name: str, shown: object) -> None:
+    """Record ``shown`` as a glue output, exactly as ``myst_nb.glue(name, shown,
+    display=False)`` does (a hidden display whose MIME types carry the papermill prefix), so
+    that the notebooks need neither myst-nb nor Jupyter Book to run and give the same outputs.
+    Without IPython there is nothing to record to."""
+    try:
+        from IPython.core.formatters import format_display_data
+        from IPython.display import display
+    except ImportError:
+        return
+    bundle, metadata = format_display_data(shown)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": _GLUE_PREFIX}
+    display({_GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
 
 
 def glued_values(nb: dict, stored: bool = True) -> dict[str, str]:

@@ -22,12 +22,20 @@ from __future__ import annotations
 import html
 import json
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import torch
 
 from . import _checks, constructions
-from .linear import LinearRNN, extrapolation_error, impulse_response, population_loss
+from .book import format_number
+from .linear import (
+    LinearRNN,
+    extrapolation_error,
+    impulse_response,
+    population_loss,
+    population_loss_grad,
+)
 from .plotting import COLORS, _check_axes_pair, plot_impulse_response, plot_modes
 from .teachers import memoryless
 
@@ -35,13 +43,20 @@ __all__ = [
     "CONTROLS",
     "INTERPOLATORS",
     "Explorer",
+    "draw_panel",
     "eigenvalue_explorer",
     "interpolator",
+    "lazy_explorer",
     "oscillator",
     "page_explorer",
     "show_interpolator",
     "show_oscillator",
+    "show_steps",
+    "sigma_law_explorer",
+    "step_size_explorer",
+    "table_explorer",
     "tail_explorer",
+    "threshold_explorer",
 ]
 
 #: The kinds of :func:`interpolator`, with the parameters each one uses.
@@ -75,7 +90,9 @@ CONTROLS = {
 }
 
 
-def _control_spec(control: tuple) -> dict:
+def _control_spec(control: tuple | dict) -> dict:
+    if isinstance(control, dict):  # a choice among precomputed values: {name, label, values, value}
+        return dict(control)
     if len(control) == 4:
         name, label, options, value = control
         return {"name": name, "label": label, "options": [list(o) for o in options], "value": value}
@@ -87,6 +104,17 @@ def _ipywidget(control: tuple, style: dict | None = None):
     import ipywidgets as w  # only this module imports ipywidgets
 
     style = style or {}
+    if isinstance(control, dict):
+        values, label = control["values"], control["label"]
+        names = control.get("labels") or [
+            format_number(v) if isinstance(v, (int, float)) else str(v) for v in values
+        ]
+        options = list(zip(names, values, strict=True))
+        if all(isinstance(v, (int, float)) for v in values):
+            return w.SelectionSlider(
+                options=options, value=control["value"], description=label, style=style
+            )
+        return w.Dropdown(options=options, value=control["value"], description=label, style=style)
     if len(control) == 4:
         _, label, options, value = control
         return w.Dropdown(options=options, value=value, description=label, style=style)
@@ -133,7 +161,7 @@ def page_explorer(
             )
         controls = CONTROLS[kind]
     config = {"kind": kind, "controls": [_control_spec(c) for c in controls], "data": data or {}}
-    payload = json.dumps(config, allow_nan=False).replace("</", "<\\/")
+    payload = json.dumps(config, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
     return (
         f'<div class="rnb-explorer" id="rnb-{html.escape(kind)}">'
         f'<script type="application/json">{payload}</script>'
@@ -358,3 +386,691 @@ def tail_explorer(n: int = 40) -> Explorer:
         },
     )
     return Explorer(w.interactive(draw, **controls), page)
+
+
+# --- explorers over precomputed settings (chapters 4 and 7) and computed ones (chapter 9) -------
+
+
+def _mathtext(text: str) -> str:
+    """The explorers' markup for matplotlib: ``E_{5,40}`` and ``ρ_j^2`` become mathtext."""
+    import re
+
+    index = r"[_^](?:\{[^}]*\}|[A-Za-z0-9∞](?![A-Za-z0-9]))"
+
+    def math(m: re.Match) -> str:
+        parts = re.findall(r"([_^])(?:\{([^}]*)\}|(.))", m.group(2))
+        return "$" + m.group(1) + "".join(f"{op}{{{a or b}}}" for op, a, b in parts) + "$"
+
+    return re.sub(rf"([^\s(),:=_^]+?)((?:{index})+)", math, text)
+
+
+def draw_panel(ax, panel: dict, axes_data: dict | None = None) -> None:
+    """Draw one explorer panel (the JSON that ``explorers.js`` draws as SVG) with matplotlib.
+
+    The ipywidgets version of an explorer draws the same panels as the page, from the same
+    description: ``title``, ``xlabel``, ``ylabel``, ``ylog``, ``xlim``, ``ylim``, ``equal``,
+    ``circle``, ``vlines`` and ``series`` (``x``, ``y`` — or the name of an array in
+    ``axes_data`` —, ``kind`` "line", "steps", "points" or "stem", ``color``, ``dash``,
+    ``label``).
+    """
+    axes_data = axes_data or {}
+    for i, series in enumerate(panel["series"]):
+        x = axes_data[series["x"]] if isinstance(series["x"], str) else series["x"]
+        y = axes_data[series["y"]] if isinstance(series["y"], str) else series["y"]
+        x = [float("nan") if v is None else v for v in x]
+        y = [float("nan") if v is None else v for v in y]
+        color = series.get("color", COLORS[i % len(COLORS)])
+        color = "black" if color == "currentColor" else color
+        label = _mathtext(series["label"]) if series.get("label") else None
+        kind = series.get("kind", "line")
+        style = "--" if series.get("dash") else "-"
+        if kind == "line":
+            ax.plot(x, y, style, color=color, label=label)
+        elif kind == "steps":
+            ax.plot(x, y, style, color=color, label=label, drawstyle="steps-post")
+        elif kind == "points":
+            ax.plot(x, y, "o", color=color, ms=series.get("size", 3) + 1, label=label)
+        else:  # stem
+            ax.vlines(x, 0, y, color=color, linewidth=1.0)
+            ax.plot(x, y, "o", color=color, ms=4, label=label)
+    if panel.get("circle"):
+        t = [2 * math.pi * i / 200 for i in range(201)]
+        ax.plot([math.cos(v) for v in t], [math.sin(v) for v in t], color="#444444", lw=1.0)
+    for line in panel.get("vlines", []):
+        ax.axvline(line["x"], color="#444444", linestyle=":", linewidth=1.2)
+    if panel.get("ylog"):
+        ax.set_yscale("log")
+        if panel.get("yfloor"):
+            ax.set_ylim(bottom=max(ax.get_ylim()[0], panel["yfloor"]))
+    if panel.get("xlim"):
+        ax.set_xlim(*panel["xlim"])
+    if panel.get("ylim"):
+        ax.set_ylim(*panel["ylim"])
+    if panel.get("equal"):
+        ax.set_aspect("equal")
+    ax.set_title(_mathtext(panel.get("title", "")))
+    ax.set_xlabel(_mathtext(panel.get("xlabel", "")))
+    ax.set_ylabel(_mathtext(panel.get("ylabel", "")))
+    if any(series.get("label") for series in panel["series"]):
+        ax.legend(loc="best")
+
+
+def _show_panels(panels: list, readouts: list, axes_data: dict | None = None) -> None:
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6))
+    for ax, panel in zip(list(axes) if len(panels) > 1 else [axes], panels, strict=True):
+        draw_panel(ax, panel, axes_data)
+    fig.tight_layout()
+    plt.show()
+    print("   ·   ".join(f"{name}: {value}" for name, value in readouts))
+
+
+def _rounded(x: object, digits: int = 4):
+    """A float with ``digits`` significant digits for the page's JSON (None if not finite)."""
+    x = float(x)
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
+
+
+def _beyond(x: float) -> str:
+    """A readout: the number, or what a non-finite one means here."""
+    return format_number(x) if math.isfinite(x) else "beyond float64 (the taps overflow)"
+
+
+def table_explorer(
+    name: str,
+    *,
+    title: str,
+    note: str,
+    controls: list[dict],
+    table: dict,
+    axes: dict,
+    extra: dict | None = None,
+) -> Explorer:
+    """An explorer over precomputed settings: every combination of the controls' values.
+
+    ``controls`` are dicts ``{"name", "label", "values", "value"}`` (optionally ``"labels"``);
+    ``table`` maps the positions of the chosen values, joined by ``|`` (``"0|3|1"``), to
+    ``{"panels": [...], "readouts": [[name, text], ...], "values": {...}}``; ``axes`` holds
+    arrays that panels name instead of repeating them; ``extra``, anything else to keep beside
+    the table (how the runs were made, for a reader or a test). The page switches between
+    entries; the ipywidgets version draws the same entries with :func:`draw_panel`.
+    """
+    import ipywidgets as w
+
+    names = [c["name"] for c in controls]
+
+    def draw(**chosen) -> None:
+        key = "|".join(str(c["values"].index(chosen[c["name"]])) for c in controls)
+        entry = table[key]
+        _show_panels(entry["panels"], entry["readouts"], axes)
+
+    widgets_ = {c["name"]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
+    assert list(widgets_) == names
+    page = page_explorer(
+        "table",
+        title=title,
+        note=note,
+        data={"table": table, "axes": axes, **(extra or {})},
+        controls=controls,
+    ).replace('id="rnb-table"', f'id="rnb-{html.escape(name)}"')
+    return Explorer(w.interactive(draw, **widgets_), page)
+
+
+def sigma_law_explorer(
+    ks: list[int],
+    sigmas: list[float],
+    seeds: list[int],
+    students: dict,
+    teacher: object,
+    *,
+    horizon: int = 1000,
+) -> Explorer:
+    r"""Chapter 4's explorer: the tail each trained student keeps, and the :math:`\sigma^{2k}` law.
+
+    ``students`` maps a start's name ("generic", "symmetric-balanced") to a
+    :class:`~rnnbias.linear.LinearRNN` of ``len(ks) * len(sigmas) * len(seeds)`` trained runs,
+    in that order (``k`` slowest). For each setting the page shows the distance from the teacher
+    :math:`|g_j - g^\star_j|` over ``horizon`` lags, :math:`E_{k,T}` against :math:`T`, and
+    :math:`E_{k,100}` against :math:`\sigma` for that ``k``, seed and start, with the slope of
+    the law over the three smallest scales.
+
+    References
+    ----------
+    Chapter 4, section "A random start: the scale decides".
+    """
+    import torch
+
+    shape = (len(ks), len(sigmas), len(seeds))
+    # every lag up to 60, then 40 lags spaced evenly in log up to the horizon
+    lags = sorted(
+        set(range(min(horizon, 60)))
+        | {round(v) - 1 for v in torch.logspace(math.log10(60), math.log10(horizon), 40).tolist()}
+    )
+    T_grid = sorted({round(v) for v in torch.logspace(0.3, math.log10(horizon), 40).tolist()})
+    table, g_star = {}, teacher.impulse_response(horizon)
+    for s_i, (start, model) in enumerate(students.items()):
+        with warnings.catch_warnings():  # the taps of students with rho(A) > 1 overflow before
+            warnings.simplefilter("ignore", RuntimeWarning)  # the horizon: drawn as missing
+            taps = impulse_response(model, horizon)
+        err = (taps - g_star).abs().view(*shape, horizon)
+        for k_i, k in enumerate(ks):
+            tail_energy = (err[k_i] ** 2).clone()
+            tail_energy[..., :k] = 0.0
+            E = tail_energy.cumsum(-1)  # E[..., T - 1] = E_{k,T}
+            E100 = E[..., 99]  # (sigma, seed)
+            logs = torch.log10(torch.tensor(sigmas[:3], dtype=torch.float64))
+            for sd_i in range(len(seeds)):
+                y = torch.log10(E100[:3, sd_i])
+                slope = float(
+                    ((logs - logs.mean()) * (y - y.mean())).sum()
+                    / ((logs - logs.mean()) ** 2).sum()
+                )
+                for sg_i, sigma in enumerate(sigmas):
+                    e = err[k_i, sg_i, sd_i, lags]
+                    E_T = [_rounded(E[sg_i, sd_i, T - 1]) if T > k else None for T in T_grid]
+                    key = f"{sg_i}|{k_i}|{sd_i}|{s_i}"
+                    table[key] = {
+                        "panels": [
+                            {
+                                "title": f"|g_j − g*_j|, {start} start",
+                                "yfloor": 1e-40,
+                                "xlim": [0, horizon],
+                                "xlabel": "lag j",
+                                "ylabel": "|g_j − g*_j|",
+                                "ylog": True,
+                                "vlines": [{"x": k - 0.5, "label": f"k = {k}"}],
+                                "series": [
+                                    {
+                                        "x": "lags",
+                                        "y": [_rounded(v, 3) for v in e.tolist()],
+                                        "kind": "line",
+                                        "color": COLORS[0],
+                                    }
+                                ],
+                            },
+                            {
+                                "title": f"E_{{k,100}} against σ (k = {k}, seed {seeds[sd_i]})",
+                                "xlabel": "log10 σ",
+                                "ylabel": "E_{k,100}",
+                                "ylog": True,
+                                "series": [
+                                    {
+                                        "x": "log_sigma",
+                                        "y": [_rounded(v) for v in E100[:, sd_i].tolist()],
+                                        "kind": "line",
+                                        "color": COLORS[1],
+                                        "label": "this seed",
+                                    },
+                                    {
+                                        "x": [_rounded(math.log10(sigma))],
+                                        "y": [_rounded(E100[sg_i, sd_i])],
+                                        "kind": "points",
+                                        "size": 6,
+                                        "color": COLORS[2],
+                                        "label": f"σ = {sigma}",
+                                    },
+                                ],
+                            },
+                            {
+                                "title": "E_{k,T} against the test length",
+                                "xlabel": "test length T",
+                                "ylabel": "E_{k,T}",
+                                "ylog": True,
+                                "series": [
+                                    {"x": "T", "y": E_T, "kind": "line", "color": COLORS[3]}
+                                ],
+                            },
+                        ],
+                        "readouts": [
+                            ["E_{k,100}", format_number(float(E100[sg_i, sd_i]))],
+                            [f"E_{{k,{horizon}}}", _beyond(float(E[sg_i, sd_i, -1]))],
+                            [
+                                "slope of log E_{k,100} over the 3 smallest σ",
+                                f"{slope:.3g} (2k = {2 * k})",
+                            ],
+                        ],
+                        "values": {"E100": float(E100[sg_i, sd_i]), "slope": slope},
+                    }
+    controls = [
+        {"name": "sigma", "label": "initial scale σ", "values": list(sigmas), "value": sigmas[3]},
+        {"name": "k", "label": "training length k", "values": list(ks), "value": ks[1]},
+        {"name": "seed", "label": "seed", "values": list(seeds), "value": seeds[0]},
+        {
+            "name": "start",
+            "label": "start",
+            "values": list(students),
+            "value": next(iter(students)),
+        },
+    ]
+    return table_explorer(
+        "sigma-law",
+        title="Explore: the scale of the start decides the tail",
+        note=(
+            f"Every setting is one of the chapter's {len(ks) * len(sigmas) * len(seeds)} runs per "
+            "start, trained by rnnbias when the book was built; the page switches between them. "
+            f"Left: |g_j − g*_j| over {horizon} lags. Middle: E_{{k,100}} for every σ, this k "
+            "and seed; the law predicts a slope 2k at small σ. Right: E_{k,T} against T."
+        ),
+        controls=controls,
+        table=table,
+        axes={
+            "lags": lags,
+            "T": T_grid,
+            "log_sigma": [_rounded(math.log10(v)) for v in sigmas],
+        },
+    )
+
+
+def _steps_entry(eta: float, teacher_name: str, data: dict) -> dict:
+    """The step-size explorer's panels, computed by rnnbias (the page computes the same in JS)."""
+    import torch
+
+    k, n, T = data["k"], data["steps"], data["horizon"]
+    target = torch.tensor(data["teachers"][teacher_name], dtype=torch.float64)
+    a, b, c = (torch.tensor([[v]], dtype=torch.float64) for v in data["start"])
+    model = LinearRNN(a[:, :, None], b, c)
+    losses, diverged = [], -1
+    for t in range(n + 1):
+        loss, grad = population_loss_grad(model, target, k)
+        losses.append(float(loss[0]))
+        if not math.isfinite(losses[-1]) or losses[-1] > 1e12:
+            diverged = t
+            break
+        if t == n:
+            break
+        model = LinearRNN(*(p - eta * g for p, g in zip(model, grad, strict=True)))
+    g_end = impulse_response(model, T)[0]
+    E = float(((g_end[k:] - target[k:T]) ** 2).sum())
+    ratio = eta * data["sharpness"][teacher_name] / 2
+    if diverged >= 0:
+        outcome = f"diverged at step {diverged}"
+    elif losses[n] < 1e-12:
+        outcome = "converged"
+    else:
+        outcome = f"not converged after {n} steps"
+    shown = min(T, 30)
+    return {
+        "panels": [
+            {
+                "title": f"training loss, η = {format_number(eta, 3)}",
+                "xlabel": "gradient-descent step",
+                "ylabel": f"L_{k}",
+                "ylog": True,
+                "series": [{"x": list(range(len(losses))), "y": losses, "kind": "line"}],
+            },
+            {
+                "title": f"taps of the student ({outcome})",
+                "xlabel": "lag j",
+                "ylabel": "tap g_j",
+                "vlines": [{"x": k - 0.5, "label": f"k = {k}"}],
+                "series": [
+                    {
+                        "x": list(range(shown)),
+                        "y": target[:shown].tolist(),
+                        "kind": "line",
+                        "dash": "5 4",
+                        "color": "currentColor",
+                        "label": "teacher",
+                    },
+                    {
+                        "x": list(range(shown)),
+                        "y": g_end[:shown].tolist(),
+                        "kind": "points",
+                        "color": COLORS[1],
+                        "label": "student",
+                    },
+                ],
+            },
+        ],
+        "readouts": [
+            ["η λ / 2 at the balanced interpolant", format_number(ratio, 3)],
+            ["outcome", outcome],
+            [f"final L_{k}", "-" if diverged >= 0 else format_number(losses[n], 3)],
+            [f"E_{{{k},{T}}}", "-" if diverged >= 0 else format_number(E, 3)],
+        ],
+    }
+
+
+def _steps_data(k: int = 5, steps: int = 3000, horizon: int = 100) -> dict:
+    """What the step-size explorer needs: teachers' taps, the start and the sharpness values."""
+    import torch
+
+    from .linear import loss_hessian
+    from .teachers import low_dimensional
+
+    teachers = {"memoryless": memoryless(), "0.9^j": low_dimensional([0.9])}
+    one = torch.ones(1, 1, dtype=torch.float64)
+    sharpness = {}
+    for name, teacher in teachers.items():
+        a = 0.0 if name == "memoryless" else 0.9
+        balanced = LinearRNN(torch.full((1, 1, 1), a, dtype=torch.float64), one, one.clone())
+        sharpness[name] = float(torch.linalg.eigvalsh(loss_hessian(balanced, teacher, k)[0])[-1])
+    return {
+        "k": k,
+        "steps": steps,
+        "horizon": horizon,
+        "start": [0.01, 0.01, 0.012],
+        "teachers": {name: t.impulse_response(horizon).tolist() for name, t in teachers.items()},
+        "sharpness": sharpness,
+    }
+
+
+def show_steps(teacher: str = "memoryless", eta: float = 0.1, *, axes=None, **settings) -> tuple:
+    r"""Gradient descent on a one-mode student :math:`g_j = b c a^j`: the loss and the taps.
+
+    The two panels of :func:`step_size_explorer` for one setting, drawn with matplotlib on
+    ``axes`` (a pair; new ones if None). ``settings``: ``k``, ``steps``, ``horizon``.
+    Returns the two axes.
+    """
+    data = _steps_data(**settings)
+    if teacher not in data["teachers"]:
+        raise ValueError(f"teacher must be one of {list(data['teachers'])}, got {teacher!r}")
+    eta = _checks.as_float("eta", eta, positive=True)
+    entry = _steps_entry(eta, teacher, data)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    ax_loss, ax_g = _check_axes_pair(axes)
+    draw_panel(ax_loss, entry["panels"][0])
+    draw_panel(ax_g, entry["panels"][1])
+    return ax_loss, ax_g
+
+
+def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Explorer:
+    r"""Chapter 9's step-size explorer: gradient descent on a one-mode student, run in the page.
+
+    The student is :math:`(a, b, c)` with :math:`g_j = b c a^j`, started at
+    :math:`(0.01, 0.01, 0.012)`; the page runs ``steps`` steps of gradient descent on
+    :math:`L_k` for the chosen teacher and step size :math:`\eta` as the slider moves, and
+    prints :math:`\eta\lambda/2`, where :math:`\lambda` is the sharpness of the balanced
+    interpolant (:func:`rnnbias.linear.loss_hessian`): above 1, gradient descent cannot settle
+    there (chapter 9's proposition on sharpness). The ipywidgets version runs the same steps
+    with :func:`rnnbias.linear.population_loss_grad` (:func:`show_steps`).
+
+    References
+    ----------
+    Chapter 9, section "Large step sizes".
+    """
+    import ipywidgets as w
+    import torch
+
+    data = _steps_data(k, steps, horizon)
+    sharpness = data["sharpness"]
+    etas = [float(f"{v:.3g}") for v in torch.logspace(math.log10(0.003), math.log10(1.2), 27)]
+    controls = [
+        {
+            "name": "teacher",
+            "label": "teacher",
+            "values": list(data["teachers"]),
+            "value": "memoryless",
+        },
+        {
+            "name": "eta",
+            "label": "step size η",
+            "values": etas,
+            "value": min(etas, key=lambda v: abs(v - 0.1)),
+        },
+    ]
+
+    def draw(teacher: str, eta: float) -> None:
+        entry = _steps_entry(eta, teacher, data)
+        _show_panels(entry["panels"], entry["readouts"])
+
+    page = page_explorer(
+        "steps",
+        title="Explore: the step size against the sharpness",
+        note=(
+            f"The page runs {steps} steps of gradient descent on L_{k} for a one-mode student "
+            "g_j = b c a^j from (a, b, c) = (0.01, 0.01, 0.012) each time you move a control. "
+            "The sharpness λ of the balanced interpolant is "
+            f"{format_number(sharpness['memoryless'], 4)} for the memoryless teacher and "
+            f"{format_number(sharpness['0.9^j'], 4)} for 0.9^j "
+            "(computed by rnnbias.loss_hessian); gradient descent cannot settle there once "
+            "η λ / 2 > 1."
+        ),
+        data=data,
+        controls=controls,
+    )
+    widgets_ = {c["name"]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
+    return Explorer(w.interactive(draw, **widgets_), page)
+
+
+def _lazy_entry(sw2: float, k: int, data: dict) -> dict:
+    """The lazy-kernel explorer's panels, computed by rnnbias (the page computes the same)."""
+    from .lazy import rho_squared
+
+    J, sf, sc = data["lags"], data["sf"], data["sc"]
+    rho2 = rho_squared(range(J), math.sqrt(sw2), sf, sc).tolist()
+    tail = [sc**2 * sf**2 * sw2**j for j in range(J)]
+    limit = sc**2 * sf**2 * sw2**k / (1 - sw2) if sw2 < 1 else math.inf
+    return {
+        "panels": [
+            {
+                "title": f"tangent kernel, σ_W^2 = {format_number(sw2, 3)}",
+                "xlabel": "lag j",
+                "ylabel": "ρ_j^2",
+                "ylog": True,
+                "series": [{"x": list(range(J)), "y": rho2, "kind": "line", "label": "ρ_j^2"}],
+            },
+            {
+                "title": f"the tail lazy training keeps, k = {k}",
+                "xlabel": "lag j",
+                "ylabel": "E (g_j^{(0)})^2",
+                "ylog": True,
+                "vlines": [{"x": k - 0.5, "label": "k"}],
+                "series": [
+                    {
+                        "x": list(range(k)),
+                        "y": tail[:k],
+                        "kind": "points",
+                        "color": COLORS[2],
+                        "label": "head (fitted)",
+                    },
+                    {
+                        "x": list(range(k, J)),
+                        "y": tail[k:],
+                        "kind": "points",
+                        "color": COLORS[1],
+                        "label": "tail (frozen)",
+                    },
+                ],
+            },
+        ],
+        "readouts": [
+            ["ρ_0^2", format_number(rho2[0])],
+            [f"ρ_{{{J - 1}}}^2", format_number(rho2[-1])],
+            [
+                "expected error E_{k,∞} in the limit",
+                format_number(limit) if sw2 < 1 else "infinite (σ_W ≥ 1)",
+            ],
+        ],
+    }
+
+
+def lazy_explorer(lags: int = 40) -> Explorer:
+    r"""Chapter 9's kernel explorer: :math:`\rho_j^2` and the frozen tail, against :math:`\sigma_W`.
+
+    The page computes :math:`\rho_j^2 = \sigma_W^{2j}(\sigma_F^2 + \sigma_C^2) + j\,
+    \sigma_W^{2(j-1)}\sigma_F^2\sigma_C^2` (:func:`rnnbias.lazy.rho_squared`, with
+    :math:`\sigma_F = \sigma_C = 1`), the expected squared initial taps
+    :math:`\sigma_C^2\sigma_F^2\sigma_W^{2j}` that lazy training leaves in place beyond ``k``,
+    and their sum, the limit of the expected error :math:`\sigma_W^{2k}/(1 - \sigma_W^2)`.
+
+    References
+    ----------
+    Chapter 9, section "Wide and lazy: the kernel regime".
+    """
+    import ipywidgets as w
+
+    data = {"lags": lags, "sf": 1.0, "sc": 1.0}
+    controls = [
+        ("sw2", "σ_W²", 0.05, 1.2, 0.01, 0.5),
+        ("k", "training length k", 1, 10, 1, 3),
+    ]
+
+    def draw(sw2: float, k: int) -> None:
+        entry = _lazy_entry(sw2, k, data)
+        _show_panels(entry["panels"], entry["readouts"])
+
+    page = page_explorer(
+        "lazy",
+        title="Explore: the kernel of a wide network, and the tail it keeps",
+        note=(
+            "The page computes ρ_j^2 = σ_W^{2j} (σ_F^2 + σ_C^2) + j σ_W^{2(j−1)} σ_F^2 σ_C^2 "
+            "(σ_F = σ_C = 1), the expected initial taps σ_W^{2j} that lazy training leaves in "
+            "place beyond k, and their sum σ_W^{2k} / (1 − σ_W^2), as you move a slider."
+        ),
+        data=data,
+        controls=controls,
+    )
+    widgets_ = {c[0]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
+    return Explorer(w.interactive(draw, **widgets_), page)
+
+
+def threshold_explorer(
+    teachers: dict,
+    *,
+    d: int = 40,
+    ks: tuple = (2, 3, 4, 5, 6, 7),
+    sigmas: tuple = (0.01, 0.1, 1.0),
+    seed: int = 0,
+    horizon: int = 1000,
+) -> Explorer:
+    r"""Chapter 7's explorer: the threshold :math:`k > 2\hat d`, over teacher, k, scale and start.
+
+    ``teachers`` maps a label to a low-dimensional :class:`~rnnbias.teachers.Teacher` (with
+    atoms and weights). For every teacher, ``k``, :math:`\sigma` and start (generic, or balanced:
+    :math:`c = b` at the start) it trains one diagonal student of dimension ``d`` from
+    ``init_gaussian(d, sigma, seed, structure="diagonal")`` with
+    ``train_gd(lr=0.05, tol=1e-12, max_steps=100_000)``, all runs in one call, and shows the
+    learned measure against the teacher's and :math:`|g_j - g^\star_j|` over ``horizon`` lags.
+
+    References
+    ----------
+    Chapter 7, section "The threshold".
+    """
+    import torch
+
+    from .linear import init_gaussian
+    from .moments import measure
+    from .train import train_gd
+
+    names = list(teachers)
+    grid = [
+        (t, k, s, start)
+        for t in names
+        for k in ks
+        for s in sigmas
+        for start in ("generic", "balanced")
+    ]
+    init = init_gaussian(d, [s for _, _, s, _ in grid], [seed] * len(grid), structure="diagonal")
+    balanced = torch.tensor([start == "balanced" for *_, start in grid])[:, None]
+    init = LinearRNN(init.A, init.B, torch.where(balanced, init.B, init.C), "diagonal")
+    targets = torch.stack([teachers[t].impulse_response(horizon) for t, *_ in grid])
+    result = train_gd(
+        init, targets, [k for _, k, _, _ in grid], lr=0.05, tol=1e-12, max_steps=100_000
+    )
+    with warnings.catch_warnings():  # taps beyond float64 (an atom far above 1): drawn as missing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        err = (impulse_response(result.model, horizon) - targets).abs()
+    atoms, weights = measure(result.model)
+    lags = sorted(
+        set(range(min(horizon, 100)))
+        | {round(v) - 1 for v in torch.logspace(2, math.log10(horizon), 40).tolist()}
+    )
+    table = {}
+    for r, (t, k, s, start) in enumerate(grid):
+        d_hat = len(teachers[t].eigenvalues)
+        sup = float(err[r].max())
+        positions = (
+            names.index(t),
+            ks.index(k),
+            sigmas.index(s),
+            ["generic", "balanced"].index(start),
+        )
+        key = "|".join(map(str, positions))
+        side = "k ≥ 2d̂ + 1" if k >= 2 * d_hat + 1 else "k ≤ 2d̂"
+        table[key] = {
+            "panels": [
+                {
+                    "title": "learned measure and the teacher's",
+                    "xlabel": "atom a_i (eigenvalue)",
+                    "ylabel": "weight w_i = b_i c_i",
+                    "series": [
+                        {
+                            "x": [_rounded(v) for v in atoms[r].tolist()],
+                            "y": [_rounded(v) for v in weights[r].tolist()],
+                            "kind": "stem",
+                            "color": COLORS[0],
+                            "label": "student",
+                        },
+                        {
+                            "x": teachers[t].eigenvalues.tolist(),
+                            "y": teachers[t].weights.tolist(),
+                            "kind": "points",
+                            "size": 5,
+                            "color": "currentColor",
+                            "label": "teacher",
+                        },
+                    ],
+                },
+                {
+                    "title": f"|g_j − g*_j| over {horizon} lags",
+                    "xlabel": "lag j",
+                    "ylabel": "|g_j − g*_j|",
+                    "ylog": True,
+                    "yfloor": 1e-16,
+                    "xlim": [0, horizon],
+                    "vlines": [{"x": k - 0.5, "label": f"k = {k}"}],
+                    "series": [
+                        {
+                            "x": "lags",
+                            "y": [_rounded(v, 3) for v in err[r, lags].tolist()],
+                            "kind": "line",
+                            "color": COLORS[1],
+                        }
+                    ],
+                },
+            ],
+            "readouts": [
+                [f"L_{k}", format_number(float(result.loss[r]), 3)],
+                [f"largest error over {horizon} lags", _beyond(sup)],
+                ["largest |a_i|", format_number(float(atoms[r].abs().max()), 4)],
+                ["this k", f"{side} (d̂ = {d_hat})"],
+            ],
+            "values": {"sup": sup if math.isfinite(sup) else None, "loss": float(result.loss[r])},
+        }
+    controls = [
+        {"name": "teacher", "label": "teacher", "values": names, "value": names[0]},
+        {"name": "k", "label": "training length k", "values": list(ks), "value": ks[0]},
+        {"name": "sigma", "label": "initial scale σ", "values": list(sigmas), "value": sigmas[0]},
+        {
+            "name": "start",
+            "label": "start",
+            "values": ["generic", "balanced"],
+            "value": "generic",
+            "labels": ["generic", "balanced (c = b)"],
+        },
+    ]
+    return table_explorer(
+        "threshold",
+        title="Explore: the threshold k > 2d̂",
+        note=(
+            f"{len(grid)} diagonal students (d = {d}, seed {seed}), one per setting, trained "
+            "by rnnbias when the book was built; the page switches between them. Left: the "
+            "measure Σ w_i δ(a_i) the student learned (stems), against the teacher's (dots). "
+            "Right: its "
+            f"error at every lag up to {horizon}."
+        ),
+        controls=controls,
+        table=table,
+        axes={"lags": lags},
+        extra={
+            "teachers": {
+                t: {
+                    "atoms": teachers[t].eigenvalues.tolist(),
+                    "weights": teachers[t].weights.tolist(),
+                }
+                for t in names
+            },
+            "settings": {"d": d, "seed": seed, "lr": 0.05, "tol": 1e-12, "max_steps": 100_000},
+        },
+    )

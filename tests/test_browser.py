@@ -18,6 +18,7 @@ it fails instead.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -65,8 +66,9 @@ EXPLORERS = """(() => {
       .map(e => e.outerHTML.slice(0, 80));
   const explorers = [...main.querySelectorAll('.rnb-explorer')].map(root => {
     const cell = root.closest('.cell');
+    // a static figure (what print and the PDF show) earlier in the same section
     let prev = cell ? cell.previousElementSibling : null, fallback = false;
-    for (let i = 0; prev && i < 4 && !fallback; i++, prev = prev.previousElementSibling)
+    for (; prev && !fallback; prev = prev.previousElementSibling)
       fallback = prev.querySelector('img') !== null;
     return {built: !!root.rnbState, panels: root.querySelectorAll('svg.rnb-panel').length,
             fallback: fallback};
@@ -268,13 +270,17 @@ def test_printing_a_page_to_pdf_typesets_its_math(browser, tmp_path):
 
 # --- the in-page explorers ---------------------------------------------------------------------
 
-EXPLORER_CONFIGS = """[...document.querySelectorAll('.rnb-explorer')].map(root => JSON.parse(
-    root.querySelector('script[type="application/json"]').textContent))"""
+EXPLORER_CONFIGS = """[...document.querySelectorAll('.rnb-explorer')].map(root => Object.assign(
+    JSON.parse(root.querySelector('script[type="application/json"]').textContent),
+    {id: root.id}))"""
 
 DRIVE = """((i, name, value) => {
   const root = document.querySelectorAll('.rnb-explorer')[i];
-  const geometry = () => [...root.querySelectorAll('.rnb-series, .rnb-point')].map(
-      e => e.getAttribute('d') || e.getAttribute('cx') + ',' + e.getAttribute('cy')).join(' ');
+  // what is drawn: every line and point, its place and colour, and the marked lags
+  const geometry = () => [...root.querySelectorAll('.rnb-series, .rnb-point, .rnb-vline')].map(
+      e => [e.getAttribute('d') || e.getAttribute('cx') + ',' + e.getAttribute('cy'),
+            e.getAttribute('x1'), e.getAttribute('fill'), e.getAttribute('stroke')].join(':')
+  ).join(' ');
   const input = root.querySelector('[name="' + name + '"]');
   const before = geometry();
   input.value = String(value);
@@ -294,7 +300,11 @@ EXPLORER_COLOURS = """[...document.querySelectorAll('.rnb-explorer')].map(root =
 
 def _settings(control: dict) -> list:
     """Values to drive a control through: every option of a choice; the two ends and a middle
-    value of a slider (on its step grid), each different from the one before."""
+    value of a slider (on its step grid), each different from the one before. A choice among
+    precomputed values is driven by position, through every value."""
+    if "values" in control:
+        start = control["values"].index(control["value"])
+        return [i for i in range(len(control["values"])) if i != start] + [start]
     if "options" in control:
         values = [value for _, value in control["options"]]
     else:
@@ -311,7 +321,7 @@ def _check_against_rnnbias(kind: str, params: dict, values: dict, data: dict) ->
     import rnnbias as rb
     from rnnbias import widgets
 
-    n = data["n"]
+    n = data.get("n") or data.get("lags")
     if kind == "eigenvalues":
         model = widgets.oscillator(params["r"], params["theta"], params["lam"])
         expected = rb.impulse_response(model, n)[0]
@@ -327,16 +337,124 @@ def _check_against_rnnbias(kind: str, params: dict, values: dict, data: dict) ->
         )
         got_L = torch.tensor(values["L"], dtype=torch.float64)
         torch.testing.assert_close(got_L, losses, rtol=1e-9, atol=1e-12)
+    elif kind == "lazy":
+        from rnnbias import lazy
+
+        sw2, k = params["sw2"], int(params["k"])
+        expected = lazy.rho_squared(range(n), math.sqrt(sw2), data["sf"], data["sc"])
+        torch.testing.assert_close(
+            torch.tensor(values["rho2"], dtype=torch.float64), expected, rtol=1e-12, atol=0
+        )
+        if sw2 < 1:  # the expected frozen tail: the sum of sigma_W^(2j) over j >= k
+            limit = sum(sw2**j for j in range(k, 20_000))
+            assert abs(values["limit"] - limit) <= 1e-9 * limit, (values["limit"], limit)
+        else:
+            assert values["limit"] is None
+        return
+    elif kind == "steps":
+        # the first 50 steps of gradient descent, with rnnbias's exact gradient
+        teacher = torch.tensor(data["teachers"][params["teacher"]], dtype=torch.float64)
+        a, b, c = (torch.tensor([[v]], dtype=torch.float64) for v in data["start"])
+        model, losses = rb.LinearRNN(a[:, :, None], b, c), []
+        for _ in range(51):
+            loss, grad = rb.population_loss_grad(model, teacher, data["k"])
+            losses.append(float(loss[0]))
+            if not math.isfinite(losses[-1]) or losses[-1] > 1e12:
+                break
+            model = rb.LinearRNN(*(p - params["eta"] * g for p, g in zip(model, grad, strict=True)))
+        page = values["loss"][: len(losses)]
+        assert len(page) == len(losses), (len(page), len(losses))
+        for step, (x, y) in enumerate(zip(page, losses, strict=True)):
+            # two float64 codes agree to round-off, which the unstable step sizes (eta lambda
+            # above 2) amplify step by step: tight over the first 20 steps, looser after
+            rtol = 1e-10 if step < 20 else 1e-6
+            assert abs(x - y) <= rtol * abs(y) + 1e-20, (step, x, y, params)
+        return
+    elif kind == "table":
+        return  # checked against rnnbias by _check_table_entry
     else:
         raise AssertionError(f"no rnnbias check for the explorer {kind!r}")
     got = torch.tensor(values["g"], dtype=torch.float64)
     torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "page_name",
-    ["chapters/01_linear_rnns", "chapters/03_interpolation_without_extrapolation"],
-)
+def _check_readout(kind: str, params: dict, values: dict, readout: str) -> None:
+    """The number a reader reads under the figure is the one checked against rnnbias, written
+    as rnnbias.format_number writes it."""
+    from rnnbias import format_number
+
+    if kind == "eigenvalues":
+        shown = values["rho"]
+    elif kind == "tails":  # E_{k,n} = L_n - L_k
+        shown = values["L"][-1] - values["L"][int(params["k"]) - 1]
+    elif kind == "lazy":
+        shown = values["limit"]
+    elif kind == "table":
+        shown = values.get("E100", values.get("sup"))
+    else:  # steps: the final loss, when gradient descent did not diverge
+        shown = values["loss"][-1] if values["diverged"] < 0 else None
+    if shown is not None:
+        text = "0" if shown == 0 else format_number(shown, 3 if kind == "steps" else 4)
+        assert text in readout, (
+            kind,
+            format_number(shown),
+            readout,
+        )
+
+
+def _check_table_entry(explorer: str, state: dict, retrained: dict) -> None:
+    """A precomputed setting against rnnbias: the run retrained alone, as the chapter trains
+    it (at most four retrained runs per explorer, the first settings driven)."""
+    import rnnbias as rb
+
+    p = state["params"]
+    if len(retrained) >= 4:
+        return
+    if explorer == "rnb-sigma-law":  # chapter 4: d = 20, the chapter's training settings
+        structure = "symmetric" if p["start"] == "symmetric-balanced" else "full"
+        start = rb.init_gaussian(20, p["sigma"], p["seed"], structure=structure).to_full()
+        done = rb.train_gd(
+            start, rb.memoryless(), int(p["k"]), lr=0.05, clip=10.0, tol=1e-9, max_steps=20_000
+        )
+        E100 = float(rb.extrapolation_error(done.model, rb.memoryless(), int(p["k"]), 100)[0])
+        got = state["values"]["E100"]
+        assert abs(got - E100) <= 1e-6 * E100, (p, got, E100)
+    elif explorer == "rnb-threshold":  # chapter 7: one diagonal student per setting
+        settings, t = state["data"]["settings"], state["data"]["teachers"][p["teacher"]]
+        teacher = rb.low_dimensional(t["atoms"], t["weights"])
+        start = rb.init_gaussian(settings["d"], p["sigma"], settings["seed"], structure="diagonal")
+        if p["start"] == "balanced":
+            start = rb.LinearRNN(start.A, start.B, start.B.clone(), "diagonal")
+        done = rb.train_gd(
+            start,
+            teacher,
+            int(p["k"]),
+            lr=settings["lr"],
+            tol=settings["tol"],
+            max_steps=settings["max_steps"],
+        )
+        err = rb.impulse_response(done.model, 1000)[0] - teacher.impulse_response(1000)
+        sup = float(err.abs().max())
+        got = state["values"]["sup"]
+        if got is None:  # the page says the taps overflow float64
+            assert not math.isfinite(sup), (p, sup)
+        else:
+            assert abs(got - sup) <= 1e-6 * sup, (p, got, sup)
+    else:
+        raise AssertionError(f"no rnnbias check for the explorer {explorer!r}")
+    retrained[state["key"]] = True
+
+
+EXPLORER_PAGES = [
+    "chapters/01_linear_rnns",
+    "chapters/03_interpolation_without_extrapolation",
+    "chapters/04_which_solution",
+    "chapters/07_low_dimensional_state_spaces",
+    "chapters/09_when_the_bias_breaks",
+]
+
+
+@pytest.mark.parametrize("page_name", EXPLORER_PAGES)
 def test_explorers_compute_what_rnnbias_computes(browser, page_name):
     """Every control of every explorer on the page, driven as a reader drags it: the figure
     changes at once, the page's numbers equal rnnbias's, and a control the current choice
@@ -349,7 +467,7 @@ def test_explorers_compute_what_rnnbias_computes(browser, page_name):
         configs = page.evaluate(EXPLORER_CONFIGS)
         assert configs, f"no explorer on {page_name}"
         for i, config in enumerate(configs):
-            kind, driven = config["kind"], 0
+            kind, driven, retrained = config["kind"], 0, {}
             uses, selector = config["data"].get("uses"), config["data"].get("selector")
             choices = [c for c in config["controls"] if "options" in c] or [None]
             for choice in choices:
@@ -382,6 +500,10 @@ def test_explorers_compute_what_rnnbias_computes(browser, page_name):
                             _check_against_rnnbias(
                                 kind, state["params"], state["values"], config["data"]
                             )
+                            _check_readout(kind, state["params"], state["values"], out["readout"])
+                            if kind == "table":
+                                state["data"] = config["data"]
+                                _check_table_entry(config["id"], state, retrained)
                             driven += 1
             assert driven >= 3 * len(config["controls"]) - 3, f"{kind}: only {driven} settings"
             if selector:

@@ -236,3 +236,37 @@ def test_page_explorer_escapes_its_text_and_refuses_unknown_kinds():
         widgets.page_explorer(3, title="t", note="n")
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         widgets.page_explorer("eigenvalues", title="t", note="n", data={"x": float("nan")})
+
+
+def test_the_step_size_explorer_knows_the_sharpness_and_runs_gradient_descent():
+    ui = widgets.step_size_explorer(k=5, steps=200)
+    page = ui._repr_mimebundle_()["text/html"]
+    data = json.loads(page.split('<script type="application/json">')[1].split("</script>")[0])[
+        "data"
+    ]
+    # the balanced memoryless interpolant (0, 1, 1) has Hessian eigenvalues 0, 2 and 4
+    assert abs(data["sharpness"]["memoryless"] - 4.0) < 1e-12
+    ax_loss, _ = widgets.show_steps("memoryless", 0.2, steps=200)
+    assert ax_loss.get_yscale() == "log" and "L" in ax_loss.get_ylabel()
+    with pytest.raises(ValueError, match="teacher must be one of"):
+        widgets.show_steps("random", 0.1)
+    with pytest.raises(ValueError, match="eta must be > 0"):
+        widgets.show_steps("memoryless", -0.1)
+    plt.close("all")
+
+
+def test_draw_panel_writes_the_explorers_markup_as_mathtext():
+    _, ax = plt.subplots()
+    panel = {
+        "title": "E_{k,100} against σ",
+        "xlabel": "lag j",
+        "ylabel": "ρ_j^2",
+        "ylog": True,
+        "yfloor": 1e-6,
+        "series": [{"x": [0, 1, 2], "y": [1.0, None, 1e-9], "kind": "stem", "label": "g_j"}],
+    }
+    widgets.draw_panel(ax, panel)
+    assert ax.get_title() == "$E_{k,100}$ against σ" and ax.get_ylabel() == "$ρ_{j}^{2}$"
+    assert ax.get_ylim()[0] >= 1e-6  # the floor
+    assert widgets._mathtext("rnnbias.loss_hessian") == "rnnbias.loss_hessian"
+    plt.close("all")

@@ -20,14 +20,27 @@
 
   // ---- numbers --------------------------------------------------------------------------
 
-  /** A number with `digits` significant digits, as text (e.g. 0.0001234, 1.5e+12). */
+  var SUPERSCRIPT = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶",
+    "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻" };
+
+  /** 10 to an integer power, written with superscripts: 10⁻¹². */
+  function power(e) {
+    return "10" + String(e).split("").map(function (ch) { return SUPERSCRIPT[ch]; }).join("");
+  }
+
+  /** A number as rnnbias.format_number writes it: `digits` significant digits, plain
+   *  between 0.001 and 100000, else with a power of ten (4.2 × 10⁻⁷, 10⁻¹⁹). */
   function fmt(x, digits) {
     digits = digits || 4;
     if (!isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
-    if (x === 0) return "0";
-    var a = Math.abs(x);
-    if (a >= 1e6 || a < 1e-4) return x.toExponential(digits - 1).replace(/\.?0+e/, "e");
-    return String(parseFloat(x.toPrecision(digits)));
+    var v = parseFloat(x.toPrecision(digits));
+    if (v === 0) return "0";
+    var sign = v < 0 ? "−" : "", a = Math.abs(v);
+    if (a >= 1e-3 && a < 1e5) return sign + String(a);
+    var parts = a.toExponential(digits - 1).split("e");
+    var mantissa = parts[0].replace(/\.?0+$/, "");
+    var p = power(parseInt(parts[1], 10));
+    return sign + (mantissa === "1" ? p : mantissa + " × " + p);
   }
 
   /** About `count` round tick values covering [lo, hi]. */
@@ -44,6 +57,9 @@
     }
     return out;
   }
+
+  /** A finite number (null, which JSON writes for a missing value, is not). */
+  function finite(v) { return typeof v === "number" && isFinite(v); }
 
   function range(n) {
     var out = [];
@@ -62,7 +78,8 @@
 
   /** Split "E_{5,40} = 7" into [["E", ""], ["5,40", "sub"], [" = 7", ""]] (also ^ for sup). */
   function segments(content) {
-    var out = [], re = /([_^])(\{([^}]*)\}|([A-Za-z0-9]))/g, last = 0, m;
+    // a single-character index only when a letter or digit does not follow (not in loss_hessian)
+    var out = [], re = /([_^])(\{([^}]*)\}|([A-Za-z0-9])(?![A-Za-z0-9]))/g, last = 0, m;
     while ((m = re.exec(content)) !== null) {
       if (m.index > last) out.push([content.slice(last, m.index), ""]);
       out.push([m[3] !== undefined ? m[3] : m[4], m[1] === "_" ? "sub" : "sup"]);
@@ -102,13 +119,17 @@
    * panel: {title, xlabel, ylabel, ylog, xlim, ylim, equal, circle, vlines: [{x, label}],
    *         series: [{x, y, label, kind: "line"|"steps"|"points"|"stem", color, dash}]}
    */
-  function drawPanel(svg, panel, width, height, id) {
+  function drawPanel(svg, panel, width, height, id, axes) {
+    panel.series.forEach(function (s) {  // "x": "T" names a shared array of data.axes
+      if (typeof s.x === "string") s.x = (axes || {})[s.x];
+      if (typeof s.y === "string") s.y = (axes || {})[s.y];
+    });
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
     var labelled = panel.series.filter(function (s) { return s.label; });
-    var m = { left: 62, right: 12, top: labelled.length ? 46 : 28, bottom: 44 };
+    var m = { left: 62, right: 20, top: labelled.length ? 46 : 28, bottom: 44 };
     var W = width - m.left - m.right, H = height - m.top - m.bottom;
     var ylog = !!panel.ylog;
     var tr = function (v) { return ylog ? Math.log10(v) : v; };
@@ -116,7 +137,7 @@
     panel.series.forEach(function (s) {
       s.x.forEach(function (v, i) {
         var y = s.y[i];
-        if (isFinite(v) && isFinite(y) && (!ylog || y > 0)) { xs.push(v); ys.push(tr(y)); }
+        if (finite(v) && finite(y) && (!ylog || y > 0)) { xs.push(v); ys.push(tr(y)); }
       });
     });
     var xlim = panel.xlim || [Math.min.apply(null, xs), Math.max.apply(null, xs)];
@@ -126,10 +147,15 @@
     }
     var ylim = panel.ylim ? [tr(panel.ylim[0]), tr(panel.ylim[1])]
       : [Math.min.apply(null, ys.concat([ylog ? ys[0] : 0])), Math.max.apply(null, ys.concat([ylog ? ys[0] : 0]))];
+    if (panel.yfloor && ylog) ylim[0] = Math.max(ylim[0], Math.log10(panel.yfloor));
     if (!(ylim[1] > ylim[0])) ylim = [ylim[0] - 1, ylim[0] + 1];
     if (!panel.ylim) {
       var pad = 0.06 * (ylim[1] - ylim[0]);
       ylim = [ylim[0] - pad, ylim[1] + pad];
+    }
+    if (ylog && ylim[1] - ylim[0] < 2) {  // at least two decades, so that powers of ten label it
+      var mid = (ylim[0] + ylim[1]) / 2;
+      ylim = [mid - 1, mid + 1];
     }
     if (panel.equal) {  // same scale on both axes (the complex plane)
       var half = Math.max(xlim[1] - xlim[0], ylim[1] - ylim[0]) / 2;
@@ -158,7 +184,7 @@
     }
     yt.forEach(function (t) {
       el("line", { x1: m.left, x2: m.left + W, y1: Yt(t), y2: Yt(t), class: "rnb-grid" }, g);
-      text(g, m.left - 6, Yt(t) + 4, ylog ? "1e" + t : fmt(t, 3), { "text-anchor": "end" });
+      text(g, m.left - 6, Yt(t) + 4, ylog ? power(t) : fmt(t, 3), { "text-anchor": "end" });
     });
     el("rect", { x: m.left, y: m.top, width: W, height: H, class: "rnb-frame" }, g);
     text(g, m.left + W / 2, height - 8, panel.xlabel || "", { "text-anchor": "middle" });
@@ -178,7 +204,7 @@
       var pts = [];
       s.x.forEach(function (v, i) {
         var y = s.y[i];
-        if (isFinite(v) && isFinite(y) && (!ylog || y > 0)) pts.push([X(v), Y(y)]);
+        if (finite(v) && finite(y) && (!ylog || y > 0)) pts.push([X(v), Y(y)]);
       });
       var kind = s.kind || "line";
       if (kind === "line" || kind === "steps") {
@@ -230,7 +256,7 @@
         { title: "eigenvalues of A", xlabel: "Re λ", ylabel: "Im λ", equal: true, circle: true,
           xlim: [-1.6, 1.6], ylim: [-1.6, 1.6],
           series: [{ x: re, y: im, kind: "points", size: 5, color: COLORS[1] }] },
-        { title: "impulse response, ρ(A) = " + fmt(rho, 3), xlabel: "lag j", ylabel: "tap g_j = CA^jB",
+        { title: "impulse response, ρ(A) = " + fmt(rho, 3), xlabel: "lag j", ylabel: "tap g_j = CA^{j}B",
           series: [{ x: j, y: g, kind: "stem", color: COLORS[0] }] },
       ],
       readouts: [
@@ -278,7 +304,99 @@
     };
   }
 
-  var KINDS = { eigenvalues: eigenvalues, tails: tails };
+  /** Explorers over trained students: every setting was computed by rnnbias at build time. */
+  function table(p, data, key) {
+    var entry = data.table[key];
+    if (!entry) throw new Error("no precomputed entry for the setting " + key);
+    // a fresh copy: drawPanel resolves shared axes in place
+    return JSON.parse(JSON.stringify({ panels: entry.panels, readouts: entry.readouts,
+      values: entry.values || {} }));
+  }
+
+  /** Chapter 9: the lag-space tangent kernel rho_j^2 and the tail that lazy training freezes. */
+  function lazy(p, data) {
+    var J = data.lags, sw2 = p.sw2, sf2 = data.sf * data.sf, sc2 = data.sc * data.sc;
+    var j = range(J);
+    var rho2 = j.map(function (i) {
+      return Math.pow(sw2, i) * (sf2 + sc2) + (i > 0 ? i * Math.pow(sw2, i - 1) * sf2 * sc2 : 0);
+    });
+    var tail = j.map(function (i) { return sc2 * sf2 * Math.pow(sw2, i); });
+    var limit = sw2 < 1 ? sc2 * sf2 * Math.pow(sw2, p.k) / (1 - sw2) : Infinity;
+    return {
+      panels: [
+        { title: "tangent kernel, σ_W^2 = " + fmt(sw2, 3), xlabel: "lag j", ylabel: "ρ_j^2", ylog: true,
+          series: [{ x: j, y: rho2, kind: "line", color: COLORS[0], label: "ρ_j^2" }] },
+        { title: "the tail lazy training keeps, k = " + p.k, xlabel: "lag j",
+          ylabel: "E (g_j^{(0)})^2", ylog: true, vlines: [{ x: p.k - 0.5, label: "k" }],
+          series: [{ x: j.slice(0, p.k), y: tail.slice(0, p.k), kind: "points", color: COLORS[2],
+                     label: "head (fitted)" },
+                   { x: j.slice(p.k), y: tail.slice(p.k), kind: "points", color: COLORS[1],
+                     label: "tail (frozen)" }] },
+      ],
+      readouts: [
+        ["ρ_0^2", fmt(rho2[0], 4)],
+        ["ρ_{" + (J - 1) + "}^2", fmt(rho2[J - 1], 4)],
+        ["expected error E_{k,∞} in the limit", sw2 < 1 ? fmt(limit, 4) : "infinite (σ_W ≥ 1)"],
+      ],
+      values: { rho2: rho2, limit: sw2 < 1 ? limit : null },
+    };
+  }
+
+  /** Chapter 9: gradient descent on a one-mode student (a, b, c), g_j = b c a^j, in the page. */
+  function steps(p, data) {
+    var k = data.k, n = data.steps, teacher = data.teachers[p.teacher];
+    var a = data.start[0], b = data.start[1], c = data.start[2], eta = p.eta;
+    var loss = [], diverged = -1;
+    function taps(a, b, c, m) {
+      var out = [], pw = 1;
+      for (var j = 0; j < m; j++) { out.push(b * c * pw); pw *= a; }
+      return out;
+    }
+    for (var t = 0; t <= n; t++) {
+      var g = taps(a, b, c, k), L = 0, da = 0, db = 0, dc = 0, pw = 1;
+      for (var j = 0; j < k; j++) {
+        var r = 2 * (g[j] - teacher[j]);
+        L += (g[j] - teacher[j]) * (g[j] - teacher[j]);
+        db += r * c * pw;
+        dc += r * b * pw;
+        if (j > 0) da += r * b * c * j * Math.pow(a, j - 1);
+        pw *= a;
+      }
+      loss.push(L);
+      if (!isFinite(L) || L > 1e12) { diverged = t; break; }
+      if (t === n) break;
+      a -= eta * da; b -= eta * db; c -= eta * dc;
+    }
+    var T = data.horizon, g_end = taps(a, b, c, T);
+    var E = 0;
+    for (var i = k; i < T; i++) E += Math.pow(g_end[i] - teacher[i], 2);
+    var ratio = eta * data.sharpness[p.teacher] / 2;
+    var outcome = diverged >= 0 ? "diverged at step " + diverged
+      : loss[n] < 1e-12 ? "converged" : "not converged after " + n + " steps";
+    var shown = Math.min(T, 30), lags = range(shown);
+    return {
+      panels: [
+        { title: "training loss, η = " + fmt(eta, 3), xlabel: "gradient-descent step",
+          ylabel: "L_" + k, ylog: true,
+          series: [{ x: range(loss.length), y: loss, kind: "line", color: COLORS[0] }] },
+        { title: "taps of the student (" + outcome + ")", xlabel: "lag j", ylabel: "tap g_j",
+          vlines: [{ x: k - 0.5, label: "k = " + k }],
+          series: [{ x: lags, y: teacher.slice(0, shown), kind: "line", dash: "5 4",
+                     color: "currentColor", label: "teacher" },
+                   { x: lags, y: g_end.slice(0, shown), kind: "points", color: COLORS[1],
+                     label: "student" }] },
+      ],
+      readouts: [
+        ["η λ / 2 at the balanced interpolant", fmt(ratio, 3)],
+        ["outcome", outcome],
+        ["final L_" + k, diverged >= 0 ? "-" : fmt(loss[n], 3)],
+        ["E_{" + k + "," + T + "}", diverged >= 0 ? "-" : fmt(E, 3)],
+      ],
+      values: { loss: loss, a: a, b: b, c: c, diverged: diverged },
+    };
+  }
+
+  var KINDS = { eigenvalues: eigenvalues, tails: tails, table: table, lazy: lazy, steps: steps };
 
   // ---- controls and wiring -------------------------------------------------------------
 
@@ -288,7 +406,7 @@
     var compute = KINDS[config.kind];
     if (!compute) throw new Error("unknown explorer kind: " + config.kind);
     root.rnbBuilt = true;
-    var params = {};
+    var params = {}, index = {};  // index: the position of a `values` control's value
     var form = document.createElement("div");
     form.className = "rnb-controls";
     var figure = document.createElement("div");
@@ -302,7 +420,21 @@
       label.setAttribute("for", id);
       label.textContent = c.label;
       var input, shown = document.createElement("output");
-      if (c.options) {
+      var valued = Array.isArray(c.values);  // a choice among precomputed values, by position
+      var numeric = valued && c.values.every(function (v) { return typeof v === "number"; });
+      if (valued && !numeric) {
+        input = document.createElement("select");
+        c.values.forEach(function (v, k) {
+          var opt = document.createElement("option");
+          opt.value = String(k);
+          opt.textContent = c.labels ? c.labels[k] : String(v);
+          input.appendChild(opt);
+        });
+      } else if (valued) {
+        input = document.createElement("input");
+        input.type = "range";
+        input.min = 0; input.max = c.values.length - 1; input.step = 1;
+      } else if (c.options) {
         input = document.createElement("select");
         c.options.forEach(function (o) {
           var opt = document.createElement("option");
@@ -317,21 +449,29 @@
       }
       input.id = id;
       input.name = c.name;
-      input.value = c.value;
-      params[c.name] = c.options ? c.value : Number(c.value);
+      input.value = valued ? String(c.values.indexOf(c.value)) : c.value;
+      var read = function () {
+        if (valued) {
+          index[c.name] = Number(input.value);
+          params[c.name] = c.values[index[c.name]];
+        } else {
+          params[c.name] = c.options ? input.value : Number(input.value);
+        }
+      };
+      var show = function () {
+        shown.textContent = valued && !numeric || c.options ? ""
+          : c.format === "percent" ? fmt(100 * params[c.name], 3) + " %" : fmt(params[c.name], 4);
+      };
+      read();
       shown.setAttribute("for", id);
       var row = document.createElement("div");
       row.className = "rnb-control";
       row.appendChild(label); row.appendChild(input); row.appendChild(shown);
       form.appendChild(row);
-      var update = function () {
-        params[c.name] = c.options ? input.value : Number(input.value);
-        shown.textContent = c.options ? "" : fmt(params[c.name], 4);
-        render();
-      };
+      var update = function () { read(); show(); render(); };
       input.addEventListener("input", update);
       input.addEventListener("change", update);
-      shown.textContent = c.options ? "" : fmt(params[c.name], 4);
+      show();
     });
     var svgs = [];
     // a control the current choice does not use is disabled, so that no control moves
@@ -350,22 +490,25 @@
     }
     function render() {
       enable();
-      var out = compute(params, config.data || {});
+      var key = config.controls.filter(function (c) { return Array.isArray(c.values); })
+        .map(function (c) { return index[c.name]; }).join("|");
+      var out = compute(params, config.data || {}, key);
       out.panels.forEach(function (panel, i) {
         if (!svgs[i]) {
           svgs[i] = el("svg", { role: "img", class: "rnb-panel" }, figure);
         }
         svgs[i].setAttribute("aria-label", panel.title);
-        var across = figure.clientWidth >= 2 * 300 ? out.panels.length : 1;
+        // as many panels side by side as fit at 300 px or more each
+        var across = Math.max(1, Math.min(out.panels.length, Math.floor(figure.clientWidth / 300)));
         var width = figure.clientWidth ? Math.floor(figure.clientWidth / across) - 6 : 400;
         drawPanel(svgs[i], panel, Math.max(width, 260), config.height || 290,
-          (root.id || "rnb") + "-panel" + i);
+          (root.id || "rnb") + "-panel" + i, (config.data || {}).axes);
       });
       readout.innerHTML = out.readouts.map(function (r) {
         return richHTML(r[0]) + ": " + richHTML(r[1]);
       }).join(" &nbsp;·&nbsp; ");
-      root.rnbState = { params: Object.assign({}, params), panels: out.panels, readouts: out.readouts,
-        values: out.values };
+      root.rnbState = { params: Object.assign({}, params), key: key, panels: out.panels,
+        readouts: out.readouts, values: out.values };
     }
     var fallback = root.querySelector(".rnb-fallback");
     if (fallback) fallback.hidden = true;
