@@ -647,8 +647,8 @@ def sigma_law_explorer(
         note=(
             f"Every setting is one of the chapter's {len(ks) * len(sigmas) * len(seeds)} runs per "
             "start, trained by rnnbias when the book was built; the page switches between them. "
-            f"Left: |g_j − g*_j| over {horizon} lags. Middle: E_{{k,100}} for every σ, this k "
-            "and seed; the law predicts a slope 2k at small σ. Right: E_{k,T} against T."
+            f"The panels: |g_j − g*_j| over {horizon} lags; E_{{k,100}} for every σ, this k "
+            "and seed (the law predicts a slope 2k at small σ); E_{k,T} against T."
         ),
         controls=controls,
         table=table,
@@ -698,7 +698,7 @@ def _steps_entry(eta: float, teacher_name: str, data: dict) -> dict:
                 "series": [{"x": list(range(len(losses))), "y": losses, "kind": "line"}],
             },
             {
-                "title": f"taps of the student ({outcome})",
+                "title": "taps after the last step",
                 "xlabel": "lag j",
                 "ylabel": "tap g_j",
                 "vlines": [{"x": k - 0.5, "label": f"k = {k}"}],
@@ -801,6 +801,7 @@ def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Exp
             "label": "teacher",
             "values": list(data["teachers"]),
             "value": "memoryless",
+            "labels": ["memoryless", "0.9ʲ"],
         },
         {
             "name": "eta",
@@ -1055,10 +1056,9 @@ def threshold_explorer(
         title="Explore: the threshold k > 2d̂",
         note=(
             f"{len(grid)} diagonal students (d = {d}, seed {seed}), one per setting, trained "
-            "by rnnbias when the book was built; the page switches between them. Left: the "
-            "measure Σ w_i δ(a_i) the student learned (stems), against the teacher's (dots). "
-            "Right: its "
-            f"error at every lag up to {horizon}."
+            "by rnnbias when the book was built; the page switches between them. The panels: "
+            "the measure Σ w_i δ(a_i) the student learned (stems) against the teacher's (dots), "
+            f"and the student's error at every lag up to {horizon}."
         ),
         controls=controls,
         table=table,

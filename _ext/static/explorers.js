@@ -379,7 +379,7 @@
         { title: "training loss, η = " + fmt(eta, 3), xlabel: "gradient-descent step",
           ylabel: "L_" + k, ylog: true,
           series: [{ x: range(loss.length), y: loss, kind: "line", color: COLORS[0] }] },
-        { title: "taps of the student (" + outcome + ")", xlabel: "lag j", ylabel: "tap g_j",
+        { title: "taps after the last step", xlabel: "lag j", ylabel: "tap g_j",
           vlines: [{ x: k - 0.5, label: "k = " + k }],
           series: [{ x: lags, y: teacher.slice(0, shown), kind: "line", dash: "5 4",
                      color: "currentColor", label: "teacher" },
