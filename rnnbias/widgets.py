@@ -496,15 +496,12 @@ def table_explorer(
     """
     import ipywidgets as w
 
-    names = [c["name"] for c in controls]
-
     def draw(**chosen) -> None:
         key = "|".join(str(c["values"].index(chosen[c["name"]])) for c in controls)
         entry = table[key]
         _show_panels(entry["panels"], entry["readouts"], axes)
 
     widgets_ = {c["name"]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
-    assert list(widgets_) == names
     page = page_explorer(
         "table",
         title=title,
@@ -789,7 +786,6 @@ def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Exp
     ----------
     Chapter 9, section "Large step sizes".
     """
-    import ipywidgets as w
     import torch
 
     data = _steps_data(k, steps, horizon)
@@ -811,11 +807,7 @@ def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Exp
         },
     ]
 
-    def draw(teacher: str, eta: float) -> None:
-        entry = _steps_entry(eta, teacher, data)
-        _show_panels(entry["panels"], entry["readouts"])
-
-    page = page_explorer(
+    return _computed_explorer(
         "steps",
         title="Explore: the step size against the sharpness",
         note=(
@@ -829,8 +821,26 @@ def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Exp
         ),
         data=data,
         controls=controls,
+        entry=lambda teacher, eta, data: _steps_entry(eta, teacher, data),
     )
-    widgets_ = {c["name"]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
+
+
+def _computed_explorer(
+    kind: str, *, title: str, note: str, data: dict, controls: list, entry
+) -> Explorer:
+    """An explorer whose page computes its figure (``explorers.js`` kind ``kind``); the
+    ipywidgets version draws ``entry(**chosen, data=data)`` (panels computed by rnnbias)."""
+    import ipywidgets as w
+
+    def draw(**chosen) -> None:
+        result = entry(**chosen, data=data)
+        _show_panels(result["panels"], result["readouts"])
+
+    page = page_explorer(kind, title=title, note=note, data=data, controls=controls)
+    style = {"description_width": "initial"}
+    widgets_ = {
+        (c["name"] if isinstance(c, dict) else c[0]): _ipywidget(c, style) for c in controls
+    }
     return Explorer(w.interactive(draw, **widgets_), page)
 
 
@@ -899,7 +909,6 @@ def lazy_explorer(lags: int = 40) -> Explorer:
     ----------
     Chapter 9, section "Wide and lazy: the kernel regime".
     """
-    import ipywidgets as w
 
     data = {"lags": lags, "sf": 1.0, "sc": 1.0}
     controls = [
@@ -907,11 +916,7 @@ def lazy_explorer(lags: int = 40) -> Explorer:
         ("k", "training length k", 1, 10, 1, 3),
     ]
 
-    def draw(sw2: float, k: int) -> None:
-        entry = _lazy_entry(sw2, k, data)
-        _show_panels(entry["panels"], entry["readouts"])
-
-    page = page_explorer(
+    return _computed_explorer(
         "lazy",
         title="Explore: the kernel of a wide network, and the tail it keeps",
         note=(
@@ -921,9 +926,8 @@ def lazy_explorer(lags: int = 40) -> Explorer:
         ),
         data=data,
         controls=controls,
+        entry=_lazy_entry,
     )
-    widgets_ = {c[0]: _ipywidget(c, {"description_width": "initial"}) for c in controls}
-    return Explorer(w.interactive(draw, **widgets_), page)
 
 
 def threshold_explorer(

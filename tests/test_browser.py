@@ -156,6 +156,24 @@ def _contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+def _assert_clean(page) -> None:
+    """No JavaScript error was logged and no request left the machine."""
+    errors = page.errors()
+    assert errors == [], f"JavaScript errors: {errors}"
+    remote = [u for u in page.requests() if not u.startswith(LOCAL)]
+    assert remote == [], f"requests that leave the machine: {remote[:5]}"
+
+
+def _set_theme(page, dark: bool) -> None:
+    """Switch the emulated system theme and wait until the page follows it."""
+    page.dark(dark)
+    theme = "dark" if dark else "light"
+    deadline = time.monotonic() + 5  # the theme follows the system setting a moment later
+    while page.evaluate("document.documentElement.dataset.theme") != theme:
+        assert time.monotonic() < deadline, f"the page did not switch to its {theme} theme"
+        time.sleep(0.1)
+
+
 def pages() -> list[str]:
     return toc_files()
 
@@ -213,18 +231,11 @@ def test_page_in_a_real_browser(browser, page_name):
             assert ex["fallback"], f"explorer {i} has no static figure before it (for print)"
         name = page_name.replace("/", "_")
         page.screenshot(SHOTS / f"{name}.png")
-        page.dark(True)
-        deadline = time.monotonic() + 5  # the theme follows the system setting a moment later
-        while page.evaluate("document.documentElement.dataset.theme") != "dark":
-            assert time.monotonic() < deadline, "the page did not switch to its dark theme"
-            time.sleep(0.1)
+        _set_theme(page, True)
         for fig in page.evaluate(FIGURES, await_promise=True):  # no light card in the dark
             assert "invert" in fig["filter"] and fig["background"] in ("rgba(0, 0, 0, 0)",), fig
         page.screenshot(SHOTS / f"{name}-dark.png")
-        errors = page.errors()
-        assert errors == [], f"JavaScript errors: {errors}"
-        remote = [u for u in page.requests() if not u.startswith(LOCAL)]
-        assert remote == [], f"requests that leave the machine: {remote[:5]}"
+        _assert_clean(page)
     finally:
         page.close()
 
@@ -509,22 +520,13 @@ def test_explorers_compute_what_rnnbias_computes(browser, page_name):
             if selector:
                 assert selector in [c["name"] for c in config["controls"]]
         for dark in (False, True):  # readable in both themes, and no light card in the dark
-            page.dark(dark)
-            deadline = time.monotonic() + 5
-            while page.evaluate("document.documentElement.dataset.theme") != (
-                "dark" if dark else "light"
-            ):
-                assert time.monotonic() < deadline, "the theme did not follow the system"
-                time.sleep(0.1)
+            _set_theme(page, dark)
             for colours in page.evaluate(EXPLORER_COLOURS):
                 for part in ("readout", "axis"):
                     ratio = _contrast(colours[part], colours["background"])
                     assert ratio >= 4.5, f"{part} contrast {ratio:.2f} (dark={dark}): {colours}"
                 if dark:
                     assert colours["card"] == "rgba(0, 0, 0, 0)", colours
-        errors = page.errors()
-        assert errors == [], f"JavaScript errors: {errors}"
-        remote = [u for u in page.requests() if not u.startswith(LOCAL)]
-        assert remote == [], f"requests that leave the machine: {remote[:5]}"
+        _assert_clean(page)
     finally:
         page.close()
