@@ -1,6 +1,6 @@
 """Chapter numbers from the table of contents, so that everything is numbered per chapter.
 
-The chapter parts of ``_toc.yml`` are ``numbered: 1``: Sphinx numbers the nine chapters and,
+The chapter parts of ``_toc.yml`` are ``numbered: 1``: Sphinx numbers the ten chapters and,
 with ``numfig_secnum_depth = 1``, numbers figures, propositions, definitions and exercises
 within their chapter (Fig. 4.3, Proposition 5.1, Exercise 7.2), as instructors cite them.
 

@@ -26,11 +26,12 @@ models with chosen tails), :mod:`~rnnbias.balance` (the conserved quantity),
 :mod:`~rnnbias.train` (batched gradient descent), :mod:`~rnnbias.flow` (gradient flow, by an
 adaptive Runge–Kutta method), :mod:`~rnnbias.optim` (GD or Adam on any loss, by autograd),
 :mod:`~rnnbias.lazy` (wide networks in the kernel regime), :mod:`~rnnbias.ssm` (complex diagonal
-state-space students), :mod:`~rnnbias.sweep` (labelled grids of runs),
+state-space students), :mod:`~rnnbias.dynamics` (the saddles of learning one mode at a time),
+:mod:`~rnnbias.sweep` (labelled grids of runs),
 :mod:`~rnnbias.seeding`, :mod:`~rnnbias.plotting`, :mod:`~rnnbias.widgets`, :mod:`~rnnbias.book`.
 """
 
-from . import balance, constructions, flow, lazy, moments, nonlinear, optim, ssm, sweep
+from . import balance, constructions, dynamics, flow, lazy, moments, nonlinear, optim, ssm, sweep
 from .book import format_number, glue, recall, sig
 from .flow import FlowError, FlowResult, integrate_flow
 from .linear import (
@@ -77,6 +78,7 @@ __all__ = [
     "concat_runs",
     "constructions",
     "convolve",
+    "dynamics",
     "empirical_loss",
     "extrapolation_error",
     "flow",

@@ -51,8 +51,10 @@ __all__ = [
     "page_explorer",
     "show_interpolator",
     "show_oscillator",
+    "show_staircase",
     "show_steps",
     "sigma_law_explorer",
+    "staircase_explorer",
     "step_size_explorer",
     "table_explorer",
     "tail_explorer",
@@ -1077,4 +1079,186 @@ def threshold_explorer(
             },
             "settings": {"d": d, "seed": seed, "lr": 0.05, "tol": 1e-12, "max_steps": 100_000},
         },
+    )
+
+
+# --- chapter 10: the staircase, computed in the page ----------------------------------------
+
+
+def _staircase_data(d: int = 8, k: int = 7, steps: int = 3000, lr: float = 0.01) -> dict:
+    """What the staircase explorer needs: the start's direction (the draw that every sigma
+    rescales, :func:`rnnbias.init_gaussian` with sigma = 1) and the training settings."""
+    from .linear import init_gaussian
+
+    base = init_gaussian(d, 1.0, 0)
+    return {
+        "d": d,
+        "k": k,
+        "steps": steps,
+        "lr": lr,
+        "record": 10,  # the Hankel singular values every 10 steps
+        "hankel": 5,  # H_5: taps 0..10
+        "A": base.A[0].tolist(),
+        "B": base.B[0].tolist(),
+        "C": base.C[0].tolist(),
+    }
+
+
+def _staircase_entry(sigma: float, lam1: float, lam2: float, w2: float, data: dict) -> dict:
+    """The staircase explorer's panels, computed by rnnbias (the page computes the same)."""
+    from . import dynamics, moments
+    from .train import train_gd
+
+    k, n, lr, every, h = data["k"], data["steps"], data["lr"], data["record"], data["hankel"]
+    start = LinearRNN(
+        sigma * torch.tensor([data["A"]], dtype=torch.float64),
+        sigma * torch.tensor([data["B"]], dtype=torch.float64),
+        sigma * torch.tensor([data["C"]], dtype=torch.float64),
+    )
+    j = torch.arange(max(k, 2 * h + 1), dtype=torch.float64)
+    target = lam1**j + w2 * lam2**j
+    hsv = {
+        "hsv": lambda m: torch.linalg.svdvals(moments.hankel(impulse_response(m, 2 * h + 1), h))[
+            :, :3
+        ]
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a divergence is reported below
+        run = train_gd(start, target, k, lr=lr, max_steps=n, tol=0)  # the loss at every step
+        sparse = train_gd(
+            start, target, k, lr=lr, max_steps=n, tol=0, record_every=every, track=hsv
+        )
+    loss = run.loss_history[:, 0]
+    diverged = bool(run.diverged[0])
+    atom, _, fit = (float(v[0]) for v in dynamics.one_atom_fit(target[:k], k))
+    g0 = float(target[0])
+    n0 = dynamics.steps_per_decade(2 * abs(g0), lr) if g0 != 0 else math.inf
+    level0 = float((target[:k] ** 2).sum()) / 2
+    first = int(dynamics.first_step_below(run, level0)[0]) if level0 > 0 else -1
+    second = int(dynamics.first_step_below(run, fit / 2)[0]) if fit > 0 else -1
+    hsv = sparse.tracked["hsv"][:, 0]
+    recorded = sparse.history_steps.tolist()
+    steps_axis = list(range(n + 1))
+    return {
+        "panels": [
+            {
+                "title": f"training loss, σ = {format_number(sigma, 2)}",
+                "xlabel": "gradient-descent step",
+                "ylabel": f"L_{k}",
+                "ylog": True,
+                "yfloor": 1e-14,
+                "series": [
+                    {"x": steps_axis, "y": loss.tolist(), "kind": "line", "label": "student"},
+                    {
+                        "x": [0, n],
+                        "y": [fit, fit],
+                        "kind": "line",
+                        "dash": "5 4",
+                        "color": "currentColor",
+                        "label": "one-atom fit L_1*",
+                    },
+                ],
+            },
+            {
+                "title": "the state space, one dimension at a time",
+                "xlabel": "gradient-descent step",
+                "ylabel": f"singular value of H_{h}",
+                "ylog": True,
+                "yfloor": 1e-16,
+                "series": [
+                    {"x": recorded, "y": hsv[:, i].tolist(), "kind": "line", "label": f"s_{i + 1}"}
+                    for i in range(3)
+                ],
+            },
+        ],
+        "readouts": _staircase_readouts(k, n, n0, first, atom, fit, second, loss, diverged),
+    }
+
+
+def _fmt0(x: float) -> str:
+    """A number as the page writes it (``fmt`` in explorers.js writes an exact zero as 0)."""
+    return "0" if x == 0 else format_number(x, 4)
+
+
+def _staircase_readouts(k, n, n0, first, atom, fit, second, loss, diverged) -> list:
+    def at(step: int) -> str:
+        return f"step {step}" if step >= 0 else f"not within {n} steps"
+
+    final = "diverged" if diverged else format_number(float(loss[-1]), 3)
+    return [
+        ["first escape, predicted", f"{format_number(n0, 4)} steps per decade of σ"],
+        ["first drop (L below half its start)", at(first)],
+        ["best one-atom fit", f"a* = {format_number(atom, 4)}, L_1* = {_fmt0(fit)}"],
+        ["second drop (below L_1*/2)", at(second)],
+        [f"final L_{k}", final],
+    ]
+
+
+def show_staircase(
+    sigma: float = 1e-4, lam1: float = 0.9, lam2: float = -0.6, w2: float = 0.5, *, axes=None
+) -> tuple:
+    r"""A full student (:math:`d = 8`) trained on :math:`\lambda_1^j + w_2\lambda_2^j` from scale
+    ``sigma``: the loss and the three largest Hankel singular values, as the explorer shows them.
+
+    Returns the two axes (new ones if ``axes`` is None).
+
+    References
+    ----------
+    Chapter 10, section "Explore: the staircase".
+    """
+    sigma = _checks.as_float("sigma", sigma, positive=True)
+    lam1, lam2, w2 = (
+        _checks.as_float(n, v) for n, v in [("lam1", lam1), ("lam2", lam2), ("w2", w2)]
+    )
+    entry = _staircase_entry(sigma, lam1, lam2, w2, _staircase_data())
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    ax_loss, ax_h = _check_axes_pair(axes)
+    draw_panel(ax_loss, entry["panels"][0])
+    draw_panel(ax_h, entry["panels"][1])
+    return ax_loss, ax_h
+
+
+def staircase_explorer() -> Explorer:
+    r"""Chapter 10's explorer: gradient descent on a full student from scale :math:`\sigma`, in
+    the page, against the teacher :math:`g^\star_j = \lambda_1^j + w_2\lambda_2^j`.
+
+    The student has :math:`d = 8`, a fixed direction (:func:`rnnbias.init_gaussian` with seed
+    0) scaled by :math:`\sigma`, and is trained for 3,000 steps with :math:`\eta = 0.01` at
+    :math:`k = 7`. The page prints the predicted first-escape rate
+    :math:`\ln 10/\ln(1 + 2\eta|g^\star_0|)` steps per decade of :math:`\sigma`, the best
+    one-atom fit (:func:`rnnbias.dynamics.one_atom_fit`) and the steps of the drops; the
+    ipywidgets version trains the same student with :func:`rnnbias.train_gd`.
+
+    References
+    ----------
+    Chapter 10, section "Explore: the staircase".
+    """
+    data = _staircase_data()
+    sigmas = [10.0**-e for e in range(1, 9)]
+    controls = [
+        {
+            "name": "sigma",
+            "label": "initial scale σ",
+            "values": sigmas,
+            "value": 1e-4,
+            "labels": [f"10^-{e}" for e in range(1, 9)],
+        },
+        ("lam1", "first eigenvalue λ₁", 0.1, 0.95, 0.05, 0.9),
+        ("lam2", "second eigenvalue λ₂", -0.95, 0.95, 0.05, -0.6),
+        ("w2", "second weight w₂", 0.0, 2.0, 0.05, 0.5),
+    ]
+    return _computed_explorer(
+        "staircase",
+        title="Explore: the staircase against the scale of the start and the teacher",
+        note=(
+            f"The page runs {data['steps']} steps of gradient descent (η = {data['lr']}) on "
+            f"L_{data['k']} for a full student with d = {data['d']}, from one fixed random "
+            "direction scaled by σ, each time you move a control, on the teacher "
+            "g*_j = λ₁ʲ + w₂ λ₂ʲ. Dashed: the loss of the best one-atom fit. Right: the three "
+            "largest singular values of the Hankel matrix H_5 of the student's taps."
+        ),
+        data=data,
+        controls=controls,
+        entry=_staircase_entry,
     )

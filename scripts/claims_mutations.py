@@ -338,6 +338,49 @@ MUTATIONS: list[Mutation] = [
         'ssm.from_linear(rb.init_gaussian(20, 0.01, [100, 101, 102], structure="diagonal"))',
         "real diagonal starts (gradient descent keeps them real): students that extrapolate",
     ),
+    # chapter 10
+    M(
+        "test_claims_ch10.py",
+        "test_first_escape_takes_the_predicted_steps_per_decade",
+        "predicted = dynamics.steps_per_decade(2 * g0, lr)",
+        "predicted = dynamics.steps_per_decade(g0, lr)",
+        "the unstable rate at the origin taken as g*_0 instead of 2 g*_0",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_a_critical_one_unit_student_sits_at_a_double_root_of_the_fit",
+        "lr=0.01, max_steps=60_000, tol=0)",
+        "lr=0.01, max_steps=600, tol=0)",
+        "600 steps: not yet at a critical point, so not at a double root",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_the_one_unit_set_is_invariant_and_holds_the_one_atom_fit",
+        "u[j] = 1.0",
+        "u[j], u[0] = 1.0, 1e-3",
+        "a start off the coordinate set M_{e_j}: the other entries grow",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_the_first_plateau_is_the_one_atom_fit_on_the_side_of_g1",
+        "start = rb.init_gaussian(12, 1e-5, [s for _ in grid for s in (100, 101)])",
+        "start = rb.init_gaussian(12, 1.0, [s for _ in grid for s in (100, 101)])",
+        "a large start: no plateau at the one-atom fit",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_the_second_plateau_lengthens_at_the_saddle_rate",
+        "predicted = dynamics.steps_per_decade(-float(eig[0]), lr)",
+        "predicted = dynamics.steps_per_decade(-float(eig[1]) + 0.5, lr)",
+        "the wrong unstable rate",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_the_third_direction_ends_at_the_scale_of_the_start",
+        "scales = [1e-5, 1e-4, 1e-3, 1.0]",
+        "scales = [0.1, 0.3, 0.6, 1.0]",
+        "large starts: the third direction is not at the scale sigma^2",
+    ),
 ]
 
 

@@ -70,7 +70,7 @@ def _solution_code(nb, exercise):
 
 def test_the_book_has_its_exercises_and_labels_are_unique():
     labels = [e.label for e in EXERCISES]
-    assert len(labels) == 27, f"{len(labels)} exercises"
+    assert len(labels) == 30, f"{len(labels)} exercises"
     assert len(set(labels)) == len(labels), "duplicate exercise labels"
     raw = sum(
         len(re.findall(r"^`{3,}\{exercise\}", c.source, re.M))

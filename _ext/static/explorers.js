@@ -396,7 +396,172 @@
     };
   }
 
-  var KINDS = { eigenvalues: eigenvalues, tails: tails, table: table, lazy: lazy, steps: steps };
+
+  /** Symmetric eigenvalues by cyclic Jacobi rotations (small matrices: Hankel matrices). */
+  function symmetricEigenvalues(M) {
+    var n = M.length, a = M.map(function (row) { return row.slice(); });
+    for (var sweep = 0; sweep < 100; sweep++) {
+      var off = 0, total = 0;
+      for (var i = 0; i < n; i++) {
+        for (var j = 0; j < n; j++) {
+          total += a[i][j] * a[i][j];
+          if (i !== j) off += a[i][j] * a[i][j];
+        }
+      }
+      if (!(off > 1e-30 * total)) break;
+      for (var p = 0; p < n - 1; p++) {
+        for (var q = p + 1; q < n; q++) {
+          if (a[p][q] === 0) continue;
+          var theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+          var t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+          var c = 1 / Math.sqrt(t * t + 1), s = t * c;
+          for (var r = 0; r < n; r++) {  // columns p, q
+            var arp = a[r][p], arq = a[r][q];
+            a[r][p] = c * arp - s * arq;
+            a[r][q] = s * arp + c * arq;
+          }
+          for (var r2 = 0; r2 < n; r2++) {  // rows p, q
+            var apr = a[p][r2], aqr = a[q][r2];
+            a[p][r2] = c * apr - s * aqr;
+            a[q][r2] = s * apr + c * aqr;
+          }
+        }
+      }
+    }
+    return range(n).map(function (i) { return a[i][i]; });
+  }
+
+  /** The best one-atom fit w a^j of the first k taps, |a| <= 1 (rnnbias.dynamics.one_atom_fit:
+   *  a scan of 4001 points, then bisection on the derivative of the fit's loss). */
+  function oneAtomFit(g, k) {
+    function fit(a) {
+      var vv = 0, vg = 0, gg = 0, pw = 1;
+      for (var j = 0; j < k; j++) { vv += pw * pw; vg += pw * g[j]; gg += g[j] * g[j]; pw *= a; }
+      var w = vg / vv;
+      return { loss: Math.max(gg - vg * w, 0), w: w };
+    }
+    function dloss(a) {  // -2 w R'(a) for the residual of the best w a^j
+      var w = fit(a).w, slope = 0;
+      for (var j = 1; j < k; j++) slope += (g[j] - w * Math.pow(a, j)) * j * Math.pow(a, j - 1);
+      return -2 * w * slope;
+    }
+    var n = 4001, step = 2 / (n - 1), best = 0, bestLoss = Infinity;
+    for (var i = 0; i < n; i++) {
+      var l = fit(-1 + i * step).loss;
+      if (l < bestLoss) { bestLoss = l; best = i; }
+    }
+    var atom = -1 + best * step;
+    var x0 = Math.max(atom - step, -1), x1 = Math.min(atom + step, 1);
+    if (dloss(x0) < 0 && dloss(x1) > 0) {
+      for (var b = 0; b < 64; b++) {
+        var mid = (x0 + x1) / 2;
+        if (dloss(mid) > 0) x1 = mid; else x0 = mid;
+      }
+      atom = (x0 + x1) / 2;
+    }
+    [-1, 1].forEach(function (end) { if (fit(end).loss < fit(atom).loss) atom = end; });
+    var f = fit(atom);
+    return { atom: atom, weight: f.w, loss: f.loss };
+  }
+
+  /** Chapter 10: gradient descent on a full student from sigma times a fixed direction. */
+  function staircase(p, data) {
+    var d = data.d, k = data.k, n = data.steps, eta = data.lr, every = data.record, h = data.hankel;
+    var m = Math.max(k, 2 * h + 1);
+    var teacher = range(m).map(function (j) {
+      return Math.pow(p.lam1, j) + p.w2 * Math.pow(p.lam2, j);
+    });
+    var A = data.A.map(function (row) { return row.map(function (v) { return p.sigma * v; }); });
+    var B = data.B.map(function (v) { return p.sigma * v; });
+    var C = data.C.map(function (v) { return p.sigma * v; });
+    function matvec(M, x, transpose) {
+      return range(d).map(function (i) {
+        var s = 0;
+        for (var j = 0; j < d; j++) s += (transpose ? M[j][i] : M[i][j]) * x[j];
+        return s;
+      });
+    }
+    function dot(x, y) { var s = 0; for (var i = 0; i < d; i++) s += x[i] * y[i]; return s; }
+    function taps(count) {  // g_j = C A^j B, and the vectors A^j B
+      var v = [B], g = [dot(C, B)];
+      for (var j = 1; j < count; j++) { v.push(matvec(A, v[j - 1], false)); g.push(dot(C, v[j])); }
+      return { g: g, v: v };
+    }
+    var loss = [], hsv = [[], [], []], recorded = [], diverged = -1;
+    for (var t = 0; t <= n; t++) {
+      var forward = taps(k), g = forward.g, v = forward.v, L = 0, e = [];
+      for (var j = 0; j < k; j++) { e.push(g[j] - teacher[j]); L += e[j] * e[j]; }
+      loss.push(L);
+      if (t % every === 0) {
+        var tg = taps(2 * h + 1).g;
+        var H = range(h + 1).map(function (r) { return range(h + 1).map(function (c) { return tg[r + c]; }); });
+        var ev = symmetricEigenvalues(H).map(Math.abs).sort(function (x, y) { return y - x; });
+        for (var i = 0; i < 3; i++) hsv[i].push(ev[i]);
+        recorded.push(t);
+      }
+      if (!isFinite(L) || L > 1e12) { diverged = t; break; }
+      if (t === n) break;
+      var u = [C];  // (A^T)^j C^T
+      for (var j2 = 1; j2 < k; j2++) u.push(matvec(A, u[j2 - 1], true));
+      var gB = range(d).map(function () { return 0; }), gC = gB.slice();
+      for (var j3 = 0; j3 < k; j3++) {
+        for (var i2 = 0; i2 < d; i2++) { gB[i2] += 2 * e[j3] * u[j3][i2]; gC[i2] += 2 * e[j3] * v[j3][i2]; }
+      }
+      // dL/dA = 2 sum_j e_j sum_{l<j} u_l v_{j-1-l}^T = 2 sum_l u_l (sum_q e_{l+q+1} v_q)^T
+      var gA = range(d).map(function () { return range(d).map(function () { return 0; }); });
+      for (var l = 0; l < k - 1; l++) {
+        var z = range(d).map(function () { return 0; });
+        for (var q = 0; q + l + 1 < k; q++) {
+          for (var i3 = 0; i3 < d; i3++) z[i3] += e[l + q + 1] * v[q][i3];
+        }
+        for (var r = 0; r < d; r++) {
+          for (var c = 0; c < d; c++) gA[r][c] += 2 * u[l][r] * z[c];
+        }
+      }
+      for (var r2 = 0; r2 < d; r2++) {
+        for (var c2 = 0; c2 < d; c2++) A[r2][c2] -= eta * gA[r2][c2];
+        B[r2] -= eta * gB[r2];
+        C[r2] -= eta * gC[r2];
+      }
+    }
+    var fitted = oneAtomFit(teacher, k);
+    var g0 = teacher[0], n0 = g0 !== 0 ? Math.log(10) / Math.log1p(2 * eta * Math.abs(g0)) : Infinity;
+    var start = 0;
+    for (var j4 = 0; j4 < k; j4++) start += teacher[j4] * teacher[j4];
+    function firstBelow(level) {
+      if (!(level > 0)) return -1;
+      for (var s = 0; s < loss.length; s++) if (loss[s] < level) return s;
+      return -1;
+    }
+    var first = firstBelow(start / 2), second = firstBelow(fitted.loss / 2);
+    function at(s) { return s >= 0 ? "step " + s : "not within " + n + " steps"; }
+    return {
+      panels: [
+        { title: "training loss, σ = " + fmt(p.sigma, 2), xlabel: "gradient-descent step",
+          ylabel: "L_" + k, ylog: true, yfloor: 1e-14,
+          series: [{ x: range(loss.length), y: loss, kind: "line", color: COLORS[0], label: "student" },
+                   { x: [0, n], y: [fitted.loss, fitted.loss], kind: "line", dash: "5 4",
+                     color: "currentColor", label: "one-atom fit L_1*" }] },
+        { title: "the state space, one dimension at a time", xlabel: "gradient-descent step",
+          ylabel: "singular value of H_" + h, ylog: true, yfloor: 1e-16,
+          series: [0, 1, 2].map(function (i) {
+            return { x: recorded, y: hsv[i], kind: "line", color: COLORS[i], label: "s_" + (i + 1) };
+          }) },
+      ],
+      readouts: [
+        ["first escape, predicted", fmt(n0, 4) + " steps per decade of σ"],
+        ["first drop (L below half its start)", at(first)],
+        ["best one-atom fit", "a* = " + fmt(fitted.atom, 4) + ", L_1* = " + fmt(fitted.loss, 4)],
+        ["second drop (below L_1*/2)", at(second)],
+        ["final L_" + k, diverged >= 0 ? "diverged" : fmt(loss[n], 3)],
+      ],
+      values: { loss: loss, hsv: hsv, atom: fitted.atom, fit: fitted.loss, n0: n0,
+                first: first, second: second, diverged: diverged },
+    };
+  }
+
+  var KINDS = { eigenvalues: eigenvalues, tails: tails, table: table, lazy: lazy, steps: steps,
+    staircase: staircase };
 
   // ---- controls and wiring -------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+r"""Learning one mode at a time: the saddles that gradient descent from a small start visits.
+
+From a small initialisation the training loss :math:`L_k = \sum_{j<k} (g_j - g^\star_j)^2`
+falls in a staircase. The tools of this module describe its steps through the **residual
+polynomial** of a model,
+
+.. math::
+
+    R(z) = \sum_{j=0}^{k-1} r_j z^j, \qquad r_j = g^\star_j - g_j ,
+
+in terms of which the gradient of a diagonal student is
+:math:`\partial L/\partial b_i = -2 c_i R(a_i)`, :math:`\partial L/\partial c_i = -2 b_i R(a_i)`,
+:math:`\partial L/\partial a_i = -2 b_i c_i R'(a_i)`:
+
+- at the origin :math:`R \equiv \sum_j g^\star_j z^j`, and every :math:`b_i + c_i` grows by the
+  factor :math:`1 + 2\eta g^\star_0` per step, so the first escape takes
+  :func:`steps_per_decade` steps per decade of the initial scale;
+- on the first plateau the student is the **best one-atom fit** :math:`w a^j`
+  (:func:`one_atom_fit`), a saddle (:func:`one_atom_saddle`) whose unstable directions set the
+  length of the next plateau;
+- :func:`first_step_below` reads the step at which a run's loss first drops below a level.
+
+Introduced in chapter 10, "Learning one mode at a time". Public names:
+:func:`residual_polynomial`, :func:`one_atom_fit`, :func:`one_atom_saddle`,
+:func:`steps_per_decade`, :func:`first_step_below`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from . import _checks
+from .linear import LinearRNN, _check_model, _taps, _target, pad_state
+from .train import Result
+
+__all__ = [
+    "first_step_below",
+    "one_atom_fit",
+    "one_atom_saddle",
+    "residual_polynomial",
+    "steps_per_decade",
+]
+
+_GRID = 4001  # points of the first scan of one_atom_fit (then refined by golden sections)
+
+
+def residual_polynomial(
+    model: LinearRNN, teacher: object, k: int, z: object
+) -> tuple[Tensor, Tensor]:
+    r"""The residual polynomial :math:`R(z) = \sum_{j<k} (g^\star_j - g_j) z^j` and :math:`R'(z)`.
+
+    For a diagonal student the gradient of :math:`L_k` is, unit by unit,
+
+    .. math::
+
+        \frac{\partial L_k}{\partial b_i} = -2 c_i R(a_i), \quad
+        \frac{\partial L_k}{\partial c_i} = -2 b_i R(a_i), \quad
+        \frac{\partial L_k}{\partial a_i} = -2 b_i c_i R'(a_i),
+
+    so a unit with :math:`b_i c_i \ne 0` is stationary only at a double root of :math:`R`.
+
+    Parameters
+    ----------
+    model : LinearRNN
+        ``R`` runs, any structure.
+    teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
+        The target impulse response, as in :func:`rnnbias.population_loss`.
+    k : int
+        Training length, ``k >= 1``.
+    z : torch.Tensor of shape (m,) or (R, m), or a number
+        Points to evaluate at (the same for every run, or one row per run), e.g. a diagonal
+        model's ``A``.
+
+    Returns
+    -------
+    (values, derivatives) : two torch.Tensor of shape (R, m)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong model, teacher, ``k`` or ``z`` (non-finite, or rows that are neither 1
+        nor ``R``).
+
+    References
+    ----------
+    Introduced in chapter 10, section "Which plateaus, and why".
+    """
+    model = _check_model(model)
+    k = _checks.as_int("k", k, minimum=1)
+    dev = model.B.device
+    zt = _checks.as_tensor("z", z, ndim=(0, 1, 2), device=dev, other="the model")
+    zt = zt.reshape(1, 1) if zt.ndim == 0 else zt.unsqueeze(0) if zt.ndim == 1 else zt
+    if zt.shape[0] not in (1, model.runs):
+        raise ValueError(f"z must have 1 or R = {model.runs} rows (one per run), got {zt.shape[0]}")
+    r = _target(teacher, k, dev, model.runs) - _taps(model, k)  # (R, k)
+    j = torch.arange(k, device=dev, dtype=zt.dtype)
+    powers = zt.unsqueeze(-1) ** j  # (R or 1, m, k); 0**0 = 1
+    values = (r.unsqueeze(1) * powers).sum(-1)
+    lower = torch.cat([torch.zeros_like(powers[..., :1]), powers[..., :-1]], -1)  # z^(j-1)
+    derivatives = (r.unsqueeze(1) * j * lower).sum(-1)
+    return values, derivatives
+
+
+def _concentrated_loss(a: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:
+    """min over w of sum_j (w a^j - g_j)^2 at each a (rows of a and g match): loss and w."""
+    j = torch.arange(g.shape[-1], device=g.device, dtype=g.dtype)
+    v = a.unsqueeze(-1) ** j  # (R, m, k)
+    vv = (v * v).sum(-1)
+    vg = (v * g.unsqueeze(1)).sum(-1)
+    w = vg / vv
+    loss = (g * g).sum(-1, keepdim=True) - vg * w
+    return loss.clamp(min=0.0), w
+
+
+def _dloss(a: Tensor, g: Tensor) -> Tensor:
+    """The derivative -2 w R'(a) of the concentrated loss l(a) (one a per row of g)."""
+    _, w = _concentrated_loss(a.unsqueeze(-1), g)
+    j = torch.arange(g.shape[-1], device=g.device, dtype=g.dtype)
+    r = g - w * a.unsqueeze(-1) ** j
+    slope = (r[:, 1:] * j[1:] * a.unsqueeze(-1) ** (j[1:] - 1)).sum(-1)
+    return -2 * w[:, 0] * slope
+
+
+def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The best one-atom fit of the first ``k`` taps: :math:`\min_{w,\,|a| \le \text{bound}}
+    \sum_{j<k} (w a^j - g^\star_j)^2`.
+
+    For each :math:`a` the best weight is :math:`w(a) = \langle v, g^\star\rangle / \|v\|^2` with
+    :math:`v = (a^j)_{j<k}`, leaving :math:`\ell(a) = \|g^\star\|^2 - \langle v, g^\star\rangle^2
+    / \|v\|^2`. The global minimum of :math:`\ell` on :math:`[-\text{bound}, \text{bound}]` is found
+    by a scan of 4001 points and golden-section refinement in the best cell (to about 1e-12 in
+    :math:`a`). A minimiser inside the interval satisfies :math:`R(a) = R'(a) = 0` for the
+    residual of :math:`w a^j` (:func:`residual_polynomial`): it is a critical point of every
+    student that realises one atom, the first plateau of chapter 10.
+
+    Parameters
+    ----------
+    teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
+        Target taps (at least ``k``), one teacher or one per row.
+    k : int
+        Training length, ``k >= 2`` (with one tap every :math:`a` fits exactly).
+    bound : float
+        Largest :math:`|a|` considered (> 0; 1 keeps the atom stable).
+
+    Returns
+    -------
+    atom, weight, loss : torch.Tensor, each of shape (R,)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong teacher, ``k < 2`` or ``bound <= 0``.
+
+    References
+    ----------
+    Introduced in chapter 10, section "Which plateaus, and why".
+
+    Examples
+    --------
+    >>> from rnnbias import low_dimensional
+    >>> a, w, loss = one_atom_fit(low_dimensional([0.9]), 5)  # a teacher with one atom
+    >>> round(float(a[0]), 10), round(float(w[0]), 10), float(loss[0]) < 1e-20
+    (0.9, 1.0, True)
+    """
+    k = _checks.as_int("k", k, minimum=2)
+    bound = _checks.as_float("bound", bound, positive=True)
+    g = _target(teacher, k)
+    if not bool(torch.isfinite(g).all()):
+        raise ValueError(f"teacher must have finite taps, got {g.tolist()}")
+    g = g.reshape(-1, k)
+    grid = torch.linspace(-bound, bound, _GRID, dtype=g.dtype, device=g.device)
+    loss, _ = _concentrated_loss(grid.expand(len(g), -1), g)
+    best = loss.argmin(-1)
+    step = 2 * bound / (_GRID - 1)
+    lo = (grid[best] - step).clamp(min=-bound)
+    hi = (grid[best] + step).clamp(max=bound)
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(60):  # golden sections: the bracket shrinks by 0.618 per pass
+        x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        f = _concentrated_loss(torch.stack([x1, x2], -1), g)[0]
+        left = f[:, 0] <= f[:, 1]
+        hi = torch.where(left, x2, hi)
+        lo = torch.where(left, lo, x1)
+    atom = (lo + hi) / 2
+    # the loss is flat at its minimum, so comparing values pins a to about 1e-8 only; where
+    # l'(a) = -2 w R'(a) changes sign across the cell, bisection on it pins a to about 1e-16
+    x0 = (grid[best] - step).clamp(min=-bound)
+    x1 = (grid[best] + step).clamp(max=bound)
+    d0, d1 = _dloss(x0, g), _dloss(x1, g)
+    sign_change = (d0 < 0) & (d1 > 0)
+    for _ in range(64):
+        mid = (x0 + x1) / 2
+        up = _dloss(mid, g) > 0
+        x1 = torch.where(up, mid, x1)
+        x0 = torch.where(up, x0, mid)
+    atom = torch.where(sign_change, (x0 + x1) / 2, atom)
+    ends = torch.tensor([-bound, bound], dtype=g.dtype, device=g.device).expand(len(g), -1)
+    candidates = torch.cat([atom.unsqueeze(-1), ends], -1)  # the minimum may be at an end
+    atom = candidates.gather(-1, _concentrated_loss(candidates, g)[0].argmin(-1, keepdim=True))[
+        :, 0
+    ]
+    loss, weight = _concentrated_loss(atom.unsqueeze(-1), g)
+    return atom, weight[:, 0], loss[:, 0]
+
+
+def one_atom_saddle(
+    teacher: object, k: int, d: int, *, structure: str = "full", bound: float = 1.0
+) -> LinearRNN:
+    r"""The balanced student of state size ``d`` that realises the best one-atom fit.
+
+    Unit 1 carries :math:`(a^\star, \sqrt{|w^\star|}, \operatorname{sign}(w^\star)\sqrt{|w^\star|})`
+    of :func:`one_atom_fit`; the other ``d - 1`` units (coordinates) are zero. Its gradient is
+    zero; for ``d >= 2`` it is a saddle of :math:`L_k` whenever the fit is not exact, and the
+    negative eigenvalues of its Hessian (:func:`rnnbias.loss_hessian`) are the rates at which
+    gradient descent leaves it.
+
+    Parameters
+    ----------
+    teacher, k, bound
+        As in :func:`one_atom_fit`.
+    d : int
+        State size, ``d >= 1``.
+    structure : {"full", "diagonal"}
+
+    Returns
+    -------
+    LinearRNN with ``R`` runs (one per teacher row)
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`one_atom_fit`, and for ``d < 1`` or another structure.
+
+    References
+    ----------
+    Introduced in chapter 10, section "How long each plateau lasts".
+    """
+    d = _checks.as_int("d", d, minimum=1)
+    structure = _checks.as_choice("structure", structure, ("full", "diagonal"))
+    a, w, _ = one_atom_fit(teacher, k, bound=bound)
+    b = w.abs().sqrt().unsqueeze(-1)
+    one = LinearRNN(a.unsqueeze(-1), b, w.sign().unsqueeze(-1) * b, "diagonal")
+    one = pad_state(one, d)
+    if structure == "diagonal":
+        return one
+    return LinearRNN(torch.diag_embed(one.A), one.B, one.C, "full")
+
+
+def steps_per_decade(rate: object, lr: object) -> float:
+    r"""Steps of gradient descent per decade of growth at the linear rate ``rate``.
+
+    Near a saddle a direction with Hessian eigenvalue :math:`-\lambda < 0` grows by the factor
+    :math:`1 + \eta\lambda` per step, so a perturbation of size :math:`\sigma` takes
+
+    .. math:: \frac{\ln(\varepsilon/\sigma)}{\ln(1 + \eta\lambda)}
+       = \frac{\ln 10}{\ln(1+\eta\lambda)}\,\log_{10}\frac{\varepsilon}{\sigma}
+
+    steps to reach size :math:`\varepsilon`: ``steps_per_decade`` is the factor in front. At the
+    origin :math:`\lambda = 2 g^\star_0` (chapter 10, Proposition "escape from the origin").
+
+    Parameters
+    ----------
+    rate : float
+        :math:`\lambda > 0`.
+    lr : float
+        :math:`\eta > 0`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        For non-numbers or values ``<= 0``.
+
+    References
+    ----------
+    Introduced in chapter 10, section "Why plateaus, and how long".
+
+    Examples
+    --------
+    >>> round(steps_per_decade(2 * 1.5, 0.02), 2)  # g*_0 = 1.5, eta = 0.02
+    39.52
+    """
+    rate = _checks.as_float("rate", rate, positive=True)
+    lr = _checks.as_float("lr", lr, positive=True)
+    return math.log(10.0) / math.log1p(lr * rate)
+
+
+def first_step_below(result: Result, level: object) -> Tensor:
+    r"""The first recorded step at which each run's training loss is below ``level``.
+
+    Parameters
+    ----------
+    result : TrainResult (or any :class:`rnnbias.train.Result`)
+        A training run; its recorded history is searched (record every step for step accuracy).
+    level : float, or torch.Tensor of shape (R,)
+        Loss level (> 0), the same for every run or one per run.
+
+    Returns
+    -------
+    torch.Tensor, shape (R,), int64
+        The step, or -1 for a run whose recorded loss never went below ``level``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For something other than a result, or ``level <= 0``.
+
+    References
+    ----------
+    Introduced in chapter 10, section "The staircase".
+    """
+    if not isinstance(result, Result):
+        raise TypeError(
+            f"result must be a training result (rnnbias.train.Result), got {type(result).__name__}"
+        )
+    runs = result.loss_history.shape[1]
+    dev = result.loss_history.device
+    if isinstance(level, Tensor) and level.ndim == 1:
+        level = _checks.as_tensor("level", level, device=dev, other="the result")
+        if level.shape != (runs,) or not bool((level > 0).all()):
+            raise ValueError(
+                f"level must be a positive number or {runs} positive numbers (one per run), "
+                f"got {level.tolist()}"
+            )
+    else:
+        level = _checks.as_float("level", level, positive=True)
+    below = result.loss_history < level  # (records, R); NaN compares False
+    hit = below.any(0)
+    first = below.to(torch.int64).argmax(0)
+    steps = result.history_steps.to(first.device)[first]
+    return torch.where(hit, steps, torch.full_like(steps, -1))
