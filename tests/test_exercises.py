@@ -2,7 +2,7 @@
 
 The student edition is written by `scripts/student_edition.py` (`make student`) and the index page
 `chapters/exercises.md` by `scripts/exercise_index.py`. Everything here is fast except
-`test_student_notebook_runs_top_to_bottom`, which executes the nine student notebooks (a few
+`test_student_notebook_runs_top_to_bottom`, which executes the ten student notebooks (a few
 minutes); CI runs it. Locally, skip it with `-k "not runs_top_to_bottom"`.
 """
 
