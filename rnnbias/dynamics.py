@@ -15,14 +15,15 @@ in terms of which the gradient of a diagonal student is
 - at the origin :math:`R \equiv \sum_j g^\star_j z^j`, and every :math:`b_i + c_i` grows by the
   factor :math:`1 + 2\eta g^\star_0` per step, so the first escape takes
   :func:`steps_per_decade` steps per decade of the initial scale;
-- on the first plateau the student is the **best one-atom fit** :math:`w a^j`
-  (:func:`one_atom_fit`), a saddle (:func:`one_atom_saddle`) whose unstable directions set the
-  length of the next plateau;
+- on the first plateau the student holds one atom :math:`w a^j`: the critical point of the
+  one-atom loss first reached from :math:`a = 0` (:func:`first_atom`), which is usually, but
+  not always, the **best one-atom fit** (:func:`one_atom_fit`); that fit is a saddle
+  (:func:`one_atom_saddle`) whose unstable directions set the length of the next plateau;
 - :func:`first_step_below` reads the step at which a run's loss first drops below a level.
 
 Introduced in chapter 10, "Learning one mode at a time". Public names:
-:func:`residual_polynomial`, :func:`one_atom_fit`, :func:`one_atom_saddle`,
-:func:`steps_per_decade`, :func:`first_step_below`.
+:func:`residual_polynomial`, :func:`one_atom_fit`, :func:`first_atom`,
+:func:`one_atom_saddle`, :func:`steps_per_decade`, :func:`first_step_below`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .linear import LinearRNN, _check_model, _taps, _target, pad_state
 from .train import Result
 
 __all__ = [
+    "first_atom",
     "first_step_below",
     "one_atom_fit",
     "one_atom_saddle",
@@ -116,12 +118,15 @@ def _concentrated_loss(a: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _dloss(a: Tensor, g: Tensor) -> Tensor:
-    """The derivative -2 w R'(a) of the concentrated loss l(a) (one a per row of g)."""
-    _, w = _concentrated_loss(a.unsqueeze(-1), g)
+    """The derivative -2 w R'(a) of the concentrated loss l(a): a of shape (R,) or (R, m)."""
+    column = a.ndim == 1
+    a = a.unsqueeze(-1) if column else a  # (R, m)
+    _, w = _concentrated_loss(a, g)  # (R, m)
     j = torch.arange(g.shape[-1], device=g.device, dtype=g.dtype)
-    r = g - w * a.unsqueeze(-1) ** j
-    slope = (r[:, 1:] * j[1:] * a.unsqueeze(-1) ** (j[1:] - 1)).sum(-1)
-    return -2 * w[:, 0] * slope
+    r = g.unsqueeze(1) - w.unsqueeze(-1) * a.unsqueeze(-1) ** j  # (R, m, k)
+    slope = (r[..., 1:] * j[1:] * a.unsqueeze(-1) ** (j[1:] - 1)).sum(-1)
+    out = -2 * w * slope
+    return out[:, 0] if column else out
 
 
 def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
@@ -210,13 +215,100 @@ def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor
     return atom, weight, loss
 
 
+def first_atom(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The critical point of the one-atom loss first reached from :math:`a = 0`.
+
+    The one-atom loss :math:`\ell(a) = \min_w \sum_{j<k} (w a^j - g^\star_j)^2` (see
+    :func:`one_atom_fit`) has :math:`\ell'(0) = -2 g^\star_0 g^\star_1`, so it decreases from
+    :math:`a = 0` towards :math:`s = \operatorname{sign}(g^\star_0 g^\star_1)`. Walking from 0 in
+    that direction, the first :math:`a` where :math:`\ell'` changes sign is a local minimum of
+    :math:`\ell`: the atom that a small start holds on its first plateau in chapter 10's
+    measurements. It is often the global minimum :func:`one_atom_fit`, but not always (e.g.
+    :math:`0.8^j + 0.7(-0.95)^j` at ``k = 7``: 0.73 here, -0.84 there). Found by a scan of 4001
+    points of :math:`[0, s\cdot\text{bound}]` and bisection on :math:`\ell'` (to about 1e-16);
+    if :math:`\ell` decreases all the way, the end :math:`s\cdot\text{bound}` is returned.
+
+    Parameters
+    ----------
+    teacher : Teacher or torch.Tensor of shape (n,) or (R, n)
+        Target taps (at least ``k``), one teacher or one per row, with
+        :math:`g^\star_0 g^\star_1 \ne 0`.
+    k : int
+        Training length, ``k >= 2``.
+    bound : float
+        Largest :math:`|a|` considered (> 0).
+
+    Returns
+    -------
+    atom, weight, loss : torch.Tensor, each of shape (R,)
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong teacher, ``k < 2``, ``bound <= 0``, or a teacher with
+        :math:`g^\star_0 g^\star_1 = 0` (then :math:`\ell'(0) = 0` and there is no first side).
+
+    References
+    ----------
+    Introduced in chapter 10, section "Which mode first".
+
+    Examples
+    --------
+    >>> from rnnbias import low_dimensional
+    >>> teacher = low_dimensional([0.8, -0.95], [1.0, 0.7])
+    >>> local, _, l_local = first_atom(teacher, 7)
+    >>> best, _, l_best = one_atom_fit(teacher, 7)
+    >>> round(float(local[0]), 2), round(float(best[0]), 2), bool(l_best[0] < l_local[0])
+    (0.73, -0.84, True)
+    """
+    k = _checks.as_int("k", k, minimum=2)
+    bound = _checks.as_float("bound", bound, positive=True)
+    g = _target(teacher, k)
+    if not bool(torch.isfinite(g).all()):
+        raise ValueError(f"teacher must have finite taps, got {g.tolist()}")
+    g = g.reshape(-1, k)
+    side = torch.sign(g[:, 0] * g[:, 1])
+    if not bool((side != 0).all()):
+        bad = (side == 0).nonzero()[:, 0].tolist()
+        raise ValueError(
+            f"teacher must have g*_0 * g*_1 != 0 (the one-atom loss then has no first side), "
+            f"got g*_0 * g*_1 = 0 in row(s) {bad}"
+        )
+    t = torch.linspace(0, bound, _GRID, dtype=g.dtype, device=g.device)[1:]
+    a = side.unsqueeze(-1) * t  # (R, m), walking away from 0
+    slope = side.unsqueeze(-1) * _dloss(a, g)
+    turned = slope >= 0  # l stops decreasing along the walk
+    found = turned.any(-1)
+    first = turned.to(torch.int64).argmax(-1)
+    x1 = a.gather(-1, first.unsqueeze(-1))[:, 0]
+    x0 = torch.where(first > 0, a.gather(-1, (first - 1).clamp(min=0).unsqueeze(-1))[:, 0], 0 * x1)
+    for _ in range(64):  # bisection: side * l' < 0 at x0 (or x0 = 0), >= 0 at x1
+        mid = (x0 + x1) / 2
+        up = side * _dloss(mid, g) >= 0
+        x1 = torch.where(up, mid, x1)
+        x0 = torch.where(up, x0, mid)
+    atom = torch.where(found, (x0 + x1) / 2, side * bound)
+    _, weight = _concentrated_loss(atom.unsqueeze(-1), g)
+    weight = weight[:, 0]
+    j = torch.arange(k, device=g.device, dtype=g.dtype)
+    loss = ((weight.unsqueeze(-1) * atom.unsqueeze(-1) ** j - g) ** 2).sum(-1)
+    return atom, weight, loss
+
+
 def one_atom_saddle(
-    teacher: object, k: int, d: int, *, structure: str = "full", bound: float = 1.0
+    teacher: object,
+    k: int,
+    d: int,
+    *,
+    structure: str = "full",
+    bound: float = 1.0,
+    which: str = "best",
 ) -> LinearRNN:
-    r"""The balanced student of state size ``d`` that realises the best one-atom fit.
+    r"""The balanced student of state size ``d`` that realises a one-atom critical point.
 
     Unit 1 carries :math:`(a^\star, \sqrt{|w^\star|}, \operatorname{sign}(w^\star)\sqrt{|w^\star|})`
-    of :func:`one_atom_fit`; the other ``d - 1`` units (coordinates) are zero. Its gradient is
+    of :func:`one_atom_fit` (``which="best"``) or of :func:`first_atom` (``which="first"``);
+    the other ``d - 1`` units (coordinates) are zero. Its gradient is
     zero; for ``d >= 2`` it is a saddle of :math:`L_k` whenever the fit is not exact, and the
     negative eigenvalues of its Hessian (:func:`rnnbias.loss_hessian`) are the rates at which
     gradient descent leaves it.
@@ -228,6 +320,8 @@ def one_atom_saddle(
     d : int
         State size, ``d >= 1``.
     structure : {"full", "diagonal"}
+    which : {"best", "first"}
+        The global one-atom fit, or the critical point first reached from :math:`a = 0`.
 
     Returns
     -------
@@ -236,7 +330,8 @@ def one_atom_saddle(
     Raises
     ------
     TypeError, ValueError
-        As :func:`one_atom_fit`, and for ``d < 1`` or another structure.
+        As :func:`one_atom_fit` (or :func:`first_atom`), and for ``d < 1``, another structure
+        or another ``which``.
 
     References
     ----------
@@ -244,7 +339,8 @@ def one_atom_saddle(
     """
     d = _checks.as_int("d", d, minimum=1)
     structure = _checks.as_choice("structure", structure, ("full", "diagonal"))
-    a, w, _ = one_atom_fit(teacher, k, bound=bound)
+    which = _checks.as_choice("which", which, ("best", "first"))
+    a, w, _ = (one_atom_fit if which == "best" else first_atom)(teacher, k, bound=bound)
     b = w.abs().sqrt().unsqueeze(-1)
     one = LinearRNN(a.unsqueeze(-1), b, w.sign().unsqueeze(-1) * b, "diagonal")
     one = pad_state(one, d)

@@ -753,6 +753,16 @@ def _steps_data(k: int = 5, steps: int = 3000, horizon: int = 100) -> dict:
     }
 
 
+def _draw_pair(entry: dict, axes: object) -> tuple:
+    """Draw an explorer entry's two panels on ``axes`` (a pair; new ones if None)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    pair = _check_axes_pair(axes)
+    for ax, panel in zip(pair, entry["panels"], strict=True):
+        draw_panel(ax, panel)
+    return pair
+
+
 def show_steps(teacher: str = "memoryless", eta: float = 0.1, *, axes=None, **settings) -> tuple:
     r"""Gradient descent on a one-mode student :math:`g_j = b c a^j`: the loss and the taps.
 
@@ -764,13 +774,7 @@ def show_steps(teacher: str = "memoryless", eta: float = 0.1, *, axes=None, **se
     if teacher not in data["teachers"]:
         raise ValueError(f"teacher must be one of {list(data['teachers'])}, got {teacher!r}")
     eta = _checks.as_float("eta", eta, positive=True)
-    entry = _steps_entry(eta, teacher, data)
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
-    ax_loss, ax_g = _check_axes_pair(axes)
-    draw_panel(ax_loss, entry["panels"][0])
-    draw_panel(ax_g, entry["panels"][1])
-    return ax_loss, ax_g
+    return _draw_pair(_steps_entry(eta, teacher, data), axes)
 
 
 def step_size_explorer(k: int = 5, steps: int = 3000, horizon: int = 100) -> Explorer:
@@ -1210,13 +1214,7 @@ def show_staircase(
     lam1, lam2, w2 = (
         _checks.as_float(n, v) for n, v in [("lam1", lam1), ("lam2", lam2), ("w2", w2)]
     )
-    entry = _staircase_entry(sigma, lam1, lam2, w2, _staircase_data())
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
-    ax_loss, ax_h = _check_axes_pair(axes)
-    draw_panel(ax_loss, entry["panels"][0])
-    draw_panel(ax_h, entry["panels"][1])
-    return ax_loss, ax_h
+    return _draw_pair(_staircase_entry(sigma, lam1, lam2, w2, _staircase_data()), axes)
 
 
 def staircase_explorer() -> Explorer:

@@ -362,10 +362,10 @@ MUTATIONS: list[Mutation] = [
     ),
     M(
         "test_claims_ch10.py",
-        "test_the_first_plateau_is_the_one_atom_fit_on_the_side_of_g1",
-        "start = rb.init_gaussian(12, 1e-5, [s for _ in grid for s in (100, 101)])",
-        "start = rb.init_gaussian(12, 1.0, [s for _ in grid for s in (100, 101)])",
-        "a large start: no plateau at the one-atom fit",
+        "test_the_first_atom_is_the_first_minimum_on_its_side",
+        "first, _, l_first = dynamics.first_atom(g, k)",
+        "first, _, l_first = dynamics.one_atom_fit(g, k)",
+        "the global fit taken for the first atom: students stop at the local one",
     ),
     M(
         "test_claims_ch10.py",
@@ -380,6 +380,13 @@ MUTATIONS: list[Mutation] = [
         "scales = [1e-5, 1e-4, 1e-3, 1.0]",
         "scales = [0.1, 0.3, 0.6, 1.0]",
         "large starts: the third direction is not at the scale sigma^2",
+    ),
+    M(
+        "test_claims_ch10.py",
+        "test_moderate_starts_end_low_dimensional_without_a_plateau",
+        "scales, seeds = [0.1, 0.3, 1.0], [100, 101, 102, 103, 104]",
+        "scales, seeds = [1.0, 0.3, 1.0], [100, 101, 102, 103, 104]",
+        "sigma = 1 taken for a moderate start: a third direction of its own",
     ),
 ]
 

@@ -9,13 +9,16 @@ Chapter: ``chapters/10_one_mode_at_a_time.ipynb``. Claims checked:
    critical point, which is the best one-atom fit;
 3. the one-unit set ``M_u`` is invariant under gradient descent, and on it a full student
    converges to the one-atom fit (``prop-ch10-one-unit``);
-4. a small-start full student's first plateau is the best one-atom fit, on the side of zero
-   of ``g*_1`` (``prop-ch10-side`` and the measured observation after it);
+4. a small-start full student's first atom is the first minimum of the one-atom loss on the
+   side of ``g*_0 g*_1`` (``dynamics.first_atom``), never the global fit where the two differ,
+   except in three named corners (``prop-ch10-side`` and the measured observation after it);
 5. the second plateau of a full student lengthens by ``ln 10 / ln(1 + eta lambda)`` steps per
    decade of sigma, ``-lambda`` the lowest Hessian eigenvalue at the one-atom saddle, when
    ``eta lambda_max < 2`` there;
 6. after training from a small start a full student's third Hankel direction ends at the scale
-   of the start (``s_3 / s_1`` about ``sigma^2``), and from ``sigma = 1`` it does not.
+   of the start (``s_3 / s_1`` about ``sigma^2``), and from ``sigma = 1`` it does not;
+7. from ``sigma = 0.1`` and ``0.3`` there is no plateau, yet training shrinks the third direction
+   and the students extrapolate; from ``sigma = 1`` none extrapolates, and some end unstable.
 
 Settings: **fresh seeds** (100 and up; the chapter uses 0-4 and one base draw), **other
 teachers** (eigenvalues 0.8, 0.6, -0.8, -0.4, -0.5, 0.95 instead of 0.9, 0.7, 0.5, -0.9, -0.6,
@@ -102,32 +105,50 @@ def test_the_one_unit_set_is_invariant_and_holds_the_one_atom_fit():
     assert float(run.loss[1]) < 1e-3 * float(fit[0])
 
 
-def test_the_first_plateau_is_the_one_atom_fit_on_the_side_of_g1():
-    """ "The first mode a small-init full student learns is the best single exponential for the
-    first k taps, on the side of zero that g*_1 points to"."""
+def test_the_first_atom_is_the_first_minimum_on_its_side():
+    """ "The first mode a small-init full student learns is the first minimum of the one-atom loss
+    on the side of zero that g*_0 g*_1 points to, usually the best single exponential", with the
+    exceptions "eta lambda_max > 2 at the saddle, a very slow escape (|g*_0| < 0.1) or a weak
+    pull to one side (|g*_1 / g*_0| < 0.15)"."""
     rb.set_seed(0)
-    grid = [(l1, l2, w2) for l1 in [0.8, 0.6] for l2 in [-0.8, -0.4] for w2 in [0.3, 0.7, 1.5]]
-    lag = torch.arange(6, dtype=F64)
-    targets = torch.stack([l1**lag + w2 * l2**lag for l1, l2, w2 in grid]).repeat_interleave(2, 0)
-    start = rb.init_gaussian(12, 1e-5, [s for _ in grid for s in (100, 101)])
+    gen = torch.Generator().manual_seed(2026)  # the chapter draws with seed 10
+    n = 400
+    lams = torch.rand(n, 2, generator=gen, dtype=F64) * 1.9 - 0.95
+    signs = torch.where(torch.rand(n, generator=gen, dtype=F64) < 0.5, -1.0, 1.0)
+    w2 = (torch.rand(n, generator=gen, dtype=F64) * 1.8 + 0.2) * signs
+    k, lr = 6, 0.004
+    lag = torch.arange(k, dtype=F64)
+    g = lams[:, :1] ** lag + w2[:, None] * lams[:, 1:] ** lag
+    g = g[(g[:, 0] * g[:, 1]).abs() > 0.05]
+    first, _, l_first = dynamics.first_atom(g, k)
+    best, _, _ = dynamics.one_atom_fit(g, k)
     run = rb.train_gd(
-        start,
-        targets,
-        6,
-        lr=0.005,
+        rb.init_gaussian(12, 1e-5, list(range(100, 100 + len(g)))),
+        g,
+        k,
+        lr=lr,
         max_steps=15_000,
         tol=1e-12,
         record_every=5,
         track={"g": lambda m: rb.impulse_response(m, 2)},
     )
-    atom, _, fit = dynamics.one_atom_fit(targets, 6)
-    near = (run.loss_history / fit - 1).abs() < 0.01
-    assert int(near.sum(0).min()) * 5 >= 50  # at least 50 steps within 1 % of L_1*
-    for i in range(len(targets)):
+    near = (run.loss_history / l_first - 1).abs() < 0.01
+    held = torch.full((len(g),), float("nan"), dtype=F64)
+    for i in near.any(0).nonzero()[:, 0].tolist():
         idx = near[:, i].nonzero()[:, 0]
-        g = run.tracked["g"][idx[len(idx) // 2], i]
-        assert abs(float(g[1] / g[0] - atom[i])) < 0.05, (grid[i // 2], float(g[1] / g[0]))
-    assert bool((torch.sign(atom) == torch.sign(targets[:, 1])).all())
+        tap = run.tracked["g"][idx[len(idx) // 2], i]
+        held[i] = tap[1] / tap[0]
+    interior = first.abs() < 1
+    other = interior & ((first - best).abs() > 0.05)
+    at_first = interior & ((held - first).abs() < 0.03)
+    saddles = dynamics.one_atom_saddle(g, k, 3, which="first")
+    sharp = lr * torch.linalg.eigvalsh(rb.loss_hessian(saddles, g, k))[:, -1]
+    miss = interior & ~at_first
+    explained = (sharp > 2) | (g[:, 0].abs() < 0.1) | ((g[:, 1] / g[:, 0]).abs() < 0.15)
+    assert int(other.sum()) >= 10 and int(at_first.sum()) >= 0.95 * int(interior.sum())
+    assert bool(explained[miss].all()), g[miss & ~explained]
+    assert int((other & ((held - best).abs() < 0.03)).sum()) == 0  # never the global fit
+    assert bool((torch.sign(first) == torch.sign(g[:, 0] * g[:, 1])).all())
 
 
 def test_the_second_plateau_lengthens_at_the_saddle_rate():
@@ -168,3 +189,31 @@ def test_the_third_direction_ends_at_the_scale_of_the_start():
     assert 1.7 < slope < 2.3, slope
     assert float(ratio[:3].max()) < 1e-4
     assert float(ratio[3].max()) > 0.01  # sigma = 1: a third dimension of the student's own
+
+
+def test_moderate_starts_end_low_dimensional_without_a_plateau():
+    """ "From sigma = 0.1 and 0.3 there is no plateau, yet the students end low-dimensional and
+    extrapolate; training shrinks the third direction"; "from sigma = 1 ... the students do
+    not extrapolate, and some end with an eigenvalue outside the unit circle"."""
+    rb.set_seed(0)
+    teacher = rb.low_dimensional([0.8, -0.5], [1.0, 0.8])
+    k, lr = 6, 0.015
+    scales, seeds = [0.1, 0.3, 1.0], [100, 101, 102, 103, 104]
+    start = rb.init_gaussian(
+        24, [s for s in scales for _ in seeds], [sd for _ in scales for sd in seeds]
+    )
+    run = rb.train_gd(start, teacher, k, lr=lr, max_steps=20_000, tol=1e-12)
+    _, _, fit = dynamics.one_atom_fit(teacher, k)
+    stay = ((run.loss_history / fit - 1).abs() < 0.01).sum(0).view(3, 5)
+    sv = torch.linalg.svdvals(moments.hankel(rb.impulse_response(run.model, 21), 10))
+    ratio = (sv[:, 2] / sv[:, 0]).view(3, 5)
+    sup = rb.sup_error(run.model, teacher, 500, k=k).view(3, 5)
+    radius = rb.spectral_radius(run.model).view(3, 5)
+    early = rb.train_gd(rb.init_gaussian(24, 0.1, seeds), teacher, k, lr=lr, max_steps=1000, tol=0)
+    sv0 = torch.linalg.svdvals(moments.hankel(rb.impulse_response(early.model, 21), 10))
+    assert int(stay[:2].max()) <= 3, stay
+    assert float(ratio[:2].max()) < 5e-3 and float(sup[:2].max()) < 1e-2, (ratio, sup)
+    assert float(ratio[2].min()) > 0.01  # against sigma = 1
+    assert float((sv0[:, 2] / sv0[:, 0]).median()) > 10 * float(ratio[0].median())
+    # sigma = 1: no extrapolation for any seed, and some end with an eigenvalue outside the circle
+    assert float(sup[2].min()) > 3 * float(sup[:2].max()) and int((radius[2] > 1).sum()) >= 1

@@ -83,6 +83,13 @@ def brute_force_fit(g, k, bound=1.0, n=200_001):
     return a[i], w[i], loss[i]
 
 
+def brute_force_loss(g, k, a):
+    """min over w of sum_j (w a^j - g_j)^2, at a number or an array of a."""
+    v = np.asarray(a, dtype=float)[..., None] ** np.arange(k)
+    w = v @ g[:k] / (v * v).sum(-1)
+    return ((w[..., None] * v - g[:k]) ** 2).sum(-1)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     l1=st.floats(-0.95, 0.95),
@@ -121,6 +128,60 @@ def test_one_atom_fit_finds_a_minimum_at_the_bound():
     assert abs(float(a[0]) - 1.2) < 1e-12 and float(loss[0]) < 1e-20
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    l1=st.floats(-0.95, 0.95),
+    l2=st.floats(-0.95, 0.95),
+    w2=st.floats(-1.5, 1.5),
+    k=st.integers(3, 9),
+)
+def test_first_atom_is_the_first_local_minimum_on_the_side_of_g0g1(l1, l2, w2, k):
+    j = torch.arange(k, dtype=F64)
+    g = l1**j + w2 * l2**j
+    side = float(torch.sign(g[0] * g[1]))
+    if side == 0 or abs(float(g[0] * g[1])) < 1e-6:
+        return
+    a, w, loss = dy.first_atom(g, k)
+    a = float(a[0])
+    assert a * side > 0  # on the side that l'(0) = -2 g*_0 g*_1 points to
+    # a fine scan from 0 to a: l never increases (within rounding) before a
+    ts = np.linspace(0, a, 2001)
+    ls = brute_force_loss(g.numpy(), k, ts)
+    assert (np.diff(ls) <= 1e-12 * max(1.0, ls[0])).all()
+    torch.testing.assert_close(((w * a**j - g) ** 2).sum(), loss[0], rtol=1e-12, atol=1e-14)
+    if abs(a) < 1 - 1e-9:  # a critical point: just beyond a, l stops decreasing
+        beyond = float(brute_force_loss(g.numpy(), k, a + side * 1e-4))
+        assert beyond >= float(loss[0]) - 1e-12
+    _, _, best = dy.one_atom_fit(g, k)
+    assert float(best[0]) <= float(loss[0]) + 1e-12  # never better than the global fit
+
+
+def test_first_atom_differs_from_the_global_fit_and_works_per_row():
+    rows = torch.stack(
+        [
+            rb.low_dimensional(e, w).impulse_response(7)
+            for e, w in [([0.8, -0.95], [1.0, 0.7]), ([0.9, -0.6], [1.0, 0.5])]
+        ]
+    )
+    local, _, l_local = dy.first_atom(rows, 7)
+    best, _, l_best = dy.one_atom_fit(rows, 7)
+    assert float(local[0]) > 0.7 and float(best[0]) < -0.8 and float(l_best[0] < l_local[0])
+    torch.testing.assert_close(local[1], best[1], rtol=0, atol=1e-12)  # the book's teacher
+    model = dy.one_atom_saddle(rows, 7, 2, which="first")  # a critical point too
+    loss, grad = rb.population_loss_grad(model, rows, 7)
+    torch.testing.assert_close(loss, l_local, rtol=1e-12, atol=0)
+    assert max(float(g.abs().max()) for g in grad) < 1e-10
+
+
+def test_first_atom_stops_at_the_bound_and_refuses_a_flat_start():
+    a, _, _ = dy.first_atom(rb.low_dimensional([1.2]), 5)  # l decreases all the way to 1
+    assert float(a[0]) == 1.0
+    with pytest.raises(ValueError, match=r"g\*_0 \* g\*_1 != 0.*row\(s\) \[1\]"):
+        dy.first_atom(torch.tensor([[1.0, 0.5, 0.2], [1.0, 0.0, 0.3]], dtype=F64), 3)
+    with pytest.raises(ValueError, match="k must be >= 2"):
+        dy.first_atom(TEACHER, 1)
+
+
 @pytest.mark.parametrize("structure", ["full", "diagonal"])
 def test_one_atom_saddle_is_critical_with_the_fit_loss(structure):
     model = dy.one_atom_saddle(TEACHER, 7, 3, structure=structure)
@@ -150,6 +211,7 @@ def test_one_atom_saddle_unstable_rate_of_an_idle_diagonal_unit_is_2R0():
         (lambda: dy.one_atom_fit(torch.ones(2, dtype=F64), 3), ValueError, "at least 3"),
         (lambda: dy.one_atom_saddle(TEACHER, 4, 0), ValueError, "d must be >= 1"),
         (lambda: dy.one_atom_saddle(TEACHER, 4, 2, structure="symmetric"), ValueError, "structure"),
+        (lambda: dy.one_atom_saddle(TEACHER, 4, 2, which="last"), ValueError, "which"),
     ],
 )
 def test_one_atom_fit_refuses_bad_input(call, error, match):
