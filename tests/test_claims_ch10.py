@@ -11,7 +11,7 @@ Chapter: ``chapters/10_one_mode_at_a_time.ipynb``. Claims checked:
    converges to the one-atom fit (``prop-ch10-one-unit``);
 4. a small-start full student's first atom is the first minimum of the one-atom loss on the
    side of ``g*_0 g*_1`` (``dynamics.first_atom``), never the global fit where the two differ,
-   except in three named corners (``prop-ch10-side`` and the measured observation after it);
+   except in three observed failure modes (``prop-ch10-side`` and the measurement after it);
 5. the second plateau of a full student lengthens by ``ln 10 / ln(1 + eta lambda)`` steps per
    decade of sigma, ``-lambda`` the lowest Hessian eigenvalue at the one-atom saddle, when
    ``eta lambda_max < 2`` there;
@@ -107,21 +107,22 @@ def test_the_one_unit_set_is_invariant_and_holds_the_one_atom_fit():
 
 def test_the_first_atom_is_the_first_minimum_on_its_side():
     """ "The first mode a small-init full student learns is the first minimum of the one-atom loss
-    on the side of zero that g*_0 g*_1 points to, usually the best single exponential", with the
-    exceptions "eta lambda_max > 2 at the saddle, a very slow escape (|g*_0| < 0.1) or a weak
-    pull to one side (|g*_1 / g*_0| < 0.15)"."""
+    on the side of zero that g*_0 g*_1 points to, usually the best single exponential"; "never the
+    global fit where the two differ"; the misses "fall into three failure modes: eta lambda_max > 2
+    at the saddle, a weak pull to one side (|g*_1 / g*_0| < 0.15), and teachers that are nearly
+    one atom (l(a°) < 1e-6)"."""
     rb.set_seed(0)
     gen = torch.Generator().manual_seed(2026)  # the chapter draws with seed 10
-    n = 400
+    n = 500
     lams = torch.rand(n, 2, generator=gen, dtype=F64) * 1.9 - 0.95
     signs = torch.where(torch.rand(n, generator=gen, dtype=F64) < 0.5, -1.0, 1.0)
     w2 = (torch.rand(n, generator=gen, dtype=F64) * 1.8 + 0.2) * signs
     k, lr = 6, 0.004
     lag = torch.arange(k, dtype=F64)
     g = lams[:, :1] ** lag + w2[:, None] * lams[:, 1:] ** lag
-    g = g[(g[:, 0] * g[:, 1]).abs() > 0.05]
+    g = g[((g[:, 0] * g[:, 1]).abs() > 0.05) & (g[:, 0].abs() >= 0.1)]
     first, _, l_first = dynamics.first_atom(g, k)
-    best, _, _ = dynamics.one_atom_fit(g, k)
+    best, _, l_best = dynamics.one_atom_fit(g, k)
     run = rb.train_gd(
         rb.init_gaussian(12, 1e-5, list(range(100, 100 + len(g)))),
         g,
@@ -132,22 +133,28 @@ def test_the_first_atom_is_the_first_minimum_on_its_side():
         record_every=5,
         track={"g": lambda m: rb.impulse_response(m, 2)},
     )
-    near = (run.loss_history / l_first - 1).abs() < 0.01
-    held = torch.full((len(g),), float("nan"), dtype=F64)
-    for i in near.any(0).nonzero()[:, 0].tolist():
-        idx = near[:, i].nonzero()[:, 0]
-        tap = run.tracked["g"][idx[len(idx) // 2], i]
-        held[i] = tap[1] / tap[0]
+
+    def held_atom(level):  # the atom g_1 / g_0 in the middle of the stay within 1 % of level
+        near = (run.loss_history / level - 1).abs() < 0.01
+        held = torch.full((len(g),), float("nan"), dtype=F64)
+        for i in near.any(0).nonzero()[:, 0].tolist():
+            idx = near[:, i].nonzero()[:, 0]
+            tap = run.tracked["g"][idx[len(idx) // 2], i]
+            held[i] = tap[1] / tap[0]
+        return held, near.sum(0) * 5
+
+    held, _ = held_atom(l_first)
+    held_b, stay_b = held_atom(l_best)
     interior = first.abs() < 1
     other = interior & ((first - best).abs() > 0.05)
     at_first = interior & ((held - first).abs() < 0.03)
     saddles = dynamics.one_atom_saddle(g, k, 3, which="first")
     sharp = lr * torch.linalg.eigvalsh(rb.loss_hessian(saddles, g, k))[:, -1]
     miss = interior & ~at_first
-    explained = (sharp > 2) | (g[:, 0].abs() < 0.1) | ((g[:, 1] / g[:, 0]).abs() < 0.15)
+    explained = (sharp > 2) | ((g[:, 1] / g[:, 0]).abs() < 0.15) | (l_first < 1e-6)
     assert int(other.sum()) >= 10 and int(at_first.sum()) >= 0.95 * int(interior.sum())
     assert bool(explained[miss].all()), g[miss & ~explained]
-    assert int((other & ((held - best).abs() < 0.03)).sum()) == 0  # never the global fit
+    assert int((other & (stay_b >= 50) & ((held_b - best).abs() < 0.03)).sum()) == 0
     assert bool((torch.sign(first) == torch.sign(g[:, 0] * g[:, 1])).all())
 
 
