@@ -67,7 +67,7 @@ actionlint:
 
 test: $(STAMP) browser actionlint
 	$(BIN)/ruff check rnnbias tests _ext scripts
-	$(BIN)/python -m pytest $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_NBVAL) --doctest-modules rnnbias tests chapters
 
 # jupyterlab-myst (in requirements.txt) renders the chapters' MyST: math, proofs, exercises,
 # folded solutions, and the numbers in the text (scripts/lab_view.py stores them).
