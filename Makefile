@@ -71,8 +71,11 @@ test: $(STAMP) browser actionlint
 
 # jupyterlab-myst (in requirements.txt) renders the chapters' MyST: math, proofs, exercises,
 # folded solutions, and the numbers in the text (scripts/lab_view.py stores them).
+# JupyterLab refuses to start as root (a container's usual user) without --allow-root
+LAB_FLAGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab $(LAB_FLAGS) chapters
 
 # Every notebook runs top to bottom (one per core) and is written back with its outputs; the
 # kernels are scripts/kernels.py's (jupyter execute --inplace can stall a cell for its timeout).
@@ -96,7 +99,7 @@ instructor: $(STAMP)
 student: $(STAMP)
 	rm -rf _build/student
 	$(BIN)/python scripts/student_edition.py _build/student
-	@echo "The student edition is in $(CURDIR)/_build/student (open it: $(BIN)/jupyter lab _build/student)"
+	@echo "The student edition is in $(CURDIR)/_build/student (open it: $(BIN)/jupyter lab $(LAB_FLAGS) _build/student)"
 
 # The JAX peer's pins are installed for the benchmark only (numpy and torch keep their pins).
 bench: $(STAMP)

@@ -47,8 +47,11 @@ $(STAMP): requirements.txt
 \t$(BIN)/pip install -q -r requirements.txt
 \t@touch $@
 
+# JupyterLab refuses to start as root (a container's usual user) without --allow-root
+LAB_FLAGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(STAMP)
-\t$(BIN)/jupyter lab .
+\t$(BIN)/jupyter lab $(LAB_FLAGS) .
 
 test: $(STAMP)
 \t$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \\
