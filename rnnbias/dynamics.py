@@ -129,6 +129,35 @@ def _dloss(a: Tensor, g: Tensor) -> Tensor:
     return out[:, 0] if column else out
 
 
+def _checked_taps(teacher: object, k: object, bound: object) -> tuple[int, float, Tensor]:
+    """``k`` (>= 2), ``bound`` (> 0) and the teacher's first ``k`` taps, one row per teacher."""
+    k = _checks.as_int("k", k, minimum=2)
+    bound = _checks.as_float("bound", bound, positive=True)
+    g = _target(teacher, k)
+    if not bool(torch.isfinite(g).all()):
+        raise ValueError(f"teacher must have finite taps, got {g.tolist()}")
+    return k, bound, g.reshape(-1, k)
+
+
+def _bisect(x0: Tensor, x1: Tensor, g: Tensor, side: Tensor | float = 1.0) -> Tensor:
+    """Where ``side * l'`` turns from negative (at x0) to non-negative (at x1): to about 1e-16."""
+    for _ in range(64):
+        mid = (x0 + x1) / 2
+        up = side * _dloss(mid, g) >= 0
+        x1 = torch.where(up, mid, x1)
+        x0 = torch.where(up, x0, mid)
+    return (x0 + x1) / 2
+
+
+def _weight_and_loss(atom: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:
+    """The best weight at each row's atom, and the residual summed directly (the shortcut
+    ``|g|^2 - <v, g> w`` cancels to about 1e-16 near an exact fit)."""
+    weight = _concentrated_loss(atom.unsqueeze(-1), g)[1][:, 0]
+    j = torch.arange(g.shape[-1], device=g.device, dtype=g.dtype)
+    loss = ((weight.unsqueeze(-1) * atom.unsqueeze(-1) ** j - g) ** 2).sum(-1)
+    return weight, loss
+
+
 def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
     r"""The best one-atom fit of the first ``k`` taps: :math:`\min_{w,\,|a| \le \text{bound}}
     \sum_{j<k} (w a^j - g^\star_j)^2`.
@@ -170,12 +199,7 @@ def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor
     >>> round(float(a[0]), 10), round(float(w[0]), 10), float(loss[0]) < 1e-24
     (0.9, 1.0, True)
     """
-    k = _checks.as_int("k", k, minimum=2)
-    bound = _checks.as_float("bound", bound, positive=True)
-    g = _target(teacher, k)
-    if not bool(torch.isfinite(g).all()):
-        raise ValueError(f"teacher must have finite taps, got {g.tolist()}")
-    g = g.reshape(-1, k)
+    k, bound, g = _checked_taps(teacher, k, bound)
     grid = torch.linspace(-bound, bound, _GRID, dtype=g.dtype, device=g.device)
     loss, _ = _concentrated_loss(grid.expand(len(g), -1), g)
     best = loss.argmin(-1)
@@ -196,23 +220,13 @@ def one_atom_fit(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor
     x1 = (grid[best] + step).clamp(max=bound)
     d0, d1 = _dloss(x0, g), _dloss(x1, g)
     sign_change = (d0 < 0) & (d1 > 0)
-    for _ in range(64):
-        mid = (x0 + x1) / 2
-        up = _dloss(mid, g) > 0
-        x1 = torch.where(up, mid, x1)
-        x0 = torch.where(up, x0, mid)
-    atom = torch.where(sign_change, (x0 + x1) / 2, atom)
+    atom = torch.where(sign_change, _bisect(x0, x1, g), atom)
     ends = torch.tensor([-bound, bound], dtype=g.dtype, device=g.device).expand(len(g), -1)
     candidates = torch.cat([atom.unsqueeze(-1), ends], -1)  # the minimum may be at an end
     atom = candidates.gather(-1, _concentrated_loss(candidates, g)[0].argmin(-1, keepdim=True))[
         :, 0
     ]
-    _, weight = _concentrated_loss(atom.unsqueeze(-1), g)
-    weight = weight[:, 0]
-    j = torch.arange(k, device=g.device, dtype=g.dtype)
-    # the residual summed directly: |g|^2 - <v, g> w cancels to about 1e-16 near an exact fit
-    loss = ((weight.unsqueeze(-1) * atom.unsqueeze(-1) ** j - g) ** 2).sum(-1)
-    return atom, weight, loss
+    return (atom, *_weight_and_loss(atom, g))
 
 
 def first_atom(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
@@ -261,12 +275,7 @@ def first_atom(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, 
     >>> round(float(local[0]), 2), round(float(best[0]), 2), bool(l_best[0] < l_local[0])
     (0.73, -0.84, True)
     """
-    k = _checks.as_int("k", k, minimum=2)
-    bound = _checks.as_float("bound", bound, positive=True)
-    g = _target(teacher, k)
-    if not bool(torch.isfinite(g).all()):
-        raise ValueError(f"teacher must have finite taps, got {g.tolist()}")
-    g = g.reshape(-1, k)
+    k, bound, g = _checked_taps(teacher, k, bound)
     side = torch.sign(g[:, 0] * g[:, 1])
     if not bool((side != 0).all()):
         bad = (side == 0).nonzero()[:, 0].tolist()
@@ -282,17 +291,8 @@ def first_atom(teacher: object, k: int, *, bound: float = 1.0) -> tuple[Tensor, 
     first = turned.to(torch.int64).argmax(-1)
     x1 = a.gather(-1, first.unsqueeze(-1))[:, 0]
     x0 = torch.where(first > 0, a.gather(-1, (first - 1).clamp(min=0).unsqueeze(-1))[:, 0], 0 * x1)
-    for _ in range(64):  # bisection: side * l' < 0 at x0 (or x0 = 0), >= 0 at x1
-        mid = (x0 + x1) / 2
-        up = side * _dloss(mid, g) >= 0
-        x1 = torch.where(up, mid, x1)
-        x0 = torch.where(up, x0, mid)
-    atom = torch.where(found, (x0 + x1) / 2, side * bound)
-    _, weight = _concentrated_loss(atom.unsqueeze(-1), g)
-    weight = weight[:, 0]
-    j = torch.arange(k, device=g.device, dtype=g.dtype)
-    loss = ((weight.unsqueeze(-1) * atom.unsqueeze(-1) ** j - g) ** 2).sum(-1)
-    return atom, weight, loss
+    atom = torch.where(found, _bisect(x0, x1, g, side), side * bound)  # side * l' < 0 at x0
+    return (atom, *_weight_and_loss(atom, g))
 
 
 def one_atom_saddle(

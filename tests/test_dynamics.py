@@ -90,16 +90,19 @@ def brute_force_loss(g, k, a):
     return ((w[..., None] * v - g[:k]) ** 2).sum(-1)
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    l1=st.floats(-0.95, 0.95),
-    l2=st.floats(-0.95, 0.95),
-    w2=st.floats(-1.5, 1.5),
-    k=st.integers(2, 9),
-)
-def test_one_atom_fit_is_the_global_minimum(l1, l2, w2, k):
+# two-mode teachers l1^j + w2 l2^j, drawn by hypothesis
+TWO_MODES = {"l1": st.floats(-0.95, 0.95), "l2": st.floats(-0.95, 0.95), "w2": st.floats(-1.5, 1.5)}
+
+
+def two_mode_taps(l1, l2, w2, k):
     j = torch.arange(k, dtype=F64)
-    g = l1**j + w2 * l2**j
+    return l1**j + w2 * l2**j
+
+
+@settings(max_examples=40, deadline=None)
+@given(**TWO_MODES, k=st.integers(2, 9))
+def test_one_atom_fit_is_the_global_minimum(l1, l2, w2, k):
+    g = two_mode_taps(l1, l2, w2, k)
     a, w, loss = dy.one_atom_fit(g, k)
     a_bf, _, loss_bf = brute_force_fit(g.numpy(), k)
     assert float(loss[0]) <= loss_bf + 1e-12  # never worse than a fine scan
@@ -129,15 +132,10 @@ def test_one_atom_fit_finds_a_minimum_at_the_bound():
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    l1=st.floats(-0.95, 0.95),
-    l2=st.floats(-0.95, 0.95),
-    w2=st.floats(-1.5, 1.5),
-    k=st.integers(3, 9),
-)
+@given(**TWO_MODES, k=st.integers(3, 9))
 def test_first_atom_is_the_first_local_minimum_on_the_side_of_g0g1(l1, l2, w2, k):
+    g = two_mode_taps(l1, l2, w2, k)
     j = torch.arange(k, dtype=F64)
-    g = l1**j + w2 * l2**j
     side = float(torch.sign(g[0] * g[1]))
     if side == 0 or abs(float(g[0] * g[1])) < 1e-6:
         return
