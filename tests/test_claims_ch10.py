@@ -223,4 +223,5 @@ def test_moderate_starts_end_low_dimensional_without_a_plateau():
     assert float(ratio[2].min()) > 0.01  # against sigma = 1
     assert float((sv0[:, 2] / sv0[:, 0]).median()) > 10 * float(ratio[0].median())
     # sigma = 1: no extrapolation for any seed, and some end with an eigenvalue outside the circle
-    assert float(sup[2].min()) > 3 * float(sup[:2].max()) and int((radius[2] > 1).sum()) >= 1
+    assert float(sup[2].min()) > 3 * float(sup[:2].max())
+    assert 1 <= int((radius[2] > 1).sum()) < 4  # the chapter's teacher: 4 of 5; here fewer
